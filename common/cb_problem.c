@@ -43,6 +43,7 @@ static const struct cb_prob_info cb_prob_table[CB_PROB_TYPE_COUNT] = {
 	[CB_PROB_METHOD_NOT_ALLOWED] = { "methodNotAllowed", 405 },
 	[CB_PROB_UNSUPPORTED_MEDIA_TYPE] = { "unsupportedMediaType", 415 },
 	[CB_PROB_PAYLOAD_TOO_LARGE] = { "payloadTooLarge", 413 },
+	[CB_PROB_CONFLICT] = { "conflict", 409 },
 };
 
 #define CB_PROB_URN_PREFIX "urn:ietf:params:acme:error:"
@@ -146,8 +147,12 @@ cb_prob_type_urn(enum cb_prob_type type)
 #undef U
 	};
 
+	/* HTTP-level refusals (404, 405, 413, 415) are "malformed" requests
+	 * to ACME clients, as Boulder and Pebble serve them. */
 	if (cb_prob_type_is_acme(type))
 		return urns[type];
+	if (cb_prob_type_valid(type))
+		return urns[CB_PROB_MALFORMED];
 	return "about:blank";
 }
 

@@ -35,11 +35,12 @@ enum cb_prob_type {
 	CB_PROB_UNSUPPORTED_CONTACT,
 	CB_PROB_UNSUPPORTED_IDENTIFIER,
 	CB_PROB_USER_ACTION_REQUIRED,
-	/* Not ACME types: rendered as "about:blank" with their HTTP status. */
+	/* HTTP-level refusals: rendered as "malformed" with their own status. */
 	CB_PROB_NOT_FOUND,
 	CB_PROB_METHOD_NOT_ALLOWED,
 	CB_PROB_UNSUPPORTED_MEDIA_TYPE,
 	CB_PROB_PAYLOAD_TOO_LARGE,
+	CB_PROB_CONFLICT,
 	CB_PROB_TYPE_COUNT
 };
 
@@ -80,7 +81,8 @@ void cb_problem_add_sub(struct cb_problem *prob, enum cb_prob_type type,
     CB_PRINTF(5, 6);
 /* True when PROB holds a problem. */
 bool cb_problem_is_set(const struct cb_problem *prob);
-/* The "type" URN (urn:ietf:params:acme:error:...) or "about:blank". */
+/* The "type" URN (urn:ietf:params:acme:error:...); "about:blank" for
+ * CB_PROB_NONE. */
 const char *cb_prob_type_urn(enum cb_prob_type type);
 /* The short name (e.g. "badNonce"), for logs. */
 const char *cb_prob_type_name(enum cb_prob_type type);

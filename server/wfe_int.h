@@ -5,14 +5,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <inttypes.h>
 #include <stdint.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
 #include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
 
 #include "cb_jwk.h"
 #include "cb_limits.h"
 #include "cb_mem.h"
 #include "cb_problem.h"
+#include "cb_config.h"
+#include "ca.h"
+#include "sa.h"
 
 /* ---- JWS (wfe_jws.c): RFC 7515 flattened JSON serialization, RFC 8555
  * 6.2 rules ---- */
@@ -56,5 +66,246 @@ int wfe_jws_payload_object(const struct wfe_jws *jws, json_t **out,
     struct cb_problem *prob) CB_MUSTCHECK;
 /* Frees what JWS owns; safe on a zeroed struct. */
 void wfe_jws_clear(struct wfe_jws *jws);
+
+/* ---- nonces (wfe_nonce.c): RFC 8555 6.5 ---- */
+
+/* Nonces are a counter and a timestamp in one AES block under a per-start
+ * key, so validating one needs no lookup; a sliding bitmap over the last
+ * WFE_NONCE_WINDOW counters records which were redeemed. */
+#define WFE_NONCE_WINDOW (1u << 20)
+#define WFE_NONCE_PREFIX_MAX 8
+
+struct wfe_nonces {
+	pthread_mutex_t lock;
+	/* guards: cipher, next, used */
+	EVP_CIPHER_CTX *enc;
+	EVP_CIPHER_CTX *dec;
+	uint64_t next;
+	uint8_t *used; /* WFE_NONCE_WINDOW bits */
+	time_t epoch;
+	int lifetime;
+	int reject_percent;
+	char prefix[WFE_NONCE_PREFIX_MAX + 1];
+};
+
+/* Sets up N with a fresh random key. Returns 0 or -1. */
+int wfe_nonces_init(struct wfe_nonces *n, const char *prefix, int lifetime,
+    int reject_percent) CB_MUSTCHECK;
+void wfe_nonces_clear(struct wfe_nonces *n);
+/* Writes a fresh nonce into OUT (CB_MAX_NONCE_LEN + 1). Returns 0 or -1. */
+int wfe_nonce_new(struct wfe_nonces *n, char *out) CB_MUSTCHECK;
+/* Redeems NONCE: true once for a nonce this instance issued that has not
+ * expired; false for anything else. Thread-safe. */
+bool wfe_nonce_redeem(struct wfe_nonces *n, const char *nonce);
+
+/* ---- the server context ---- */
+
+struct wfe_ctx {
+	const struct cb_config *cfg;
+	struct sa_pool *pool;
+	struct ca_ctx *ca;
+	struct wfe_nonces nonces;
+	struct MHD_Daemon *daemon;
+	atomic_bool stopping;
+	atomic_uint_fast64_t next_req_id;
+	char *root_der;	/* owned; DER of the root, for GET /root */
+	size_t root_der_len;
+	char *inter_der; /* owned; DER of the intermediate */
+	size_t inter_der_len;
+	pthread_t *workers;
+	int nworkers;
+};
+
+/* ---- requests and responses (wfe_http.c) ---- */
+
+#define WFE_MAX_LINKS 6
+
+struct wfe_req {
+	struct wfe_ctx *ctx;
+	struct MHD_Connection *conn;
+	uint64_t id;
+	struct timespec start;
+	const char *method; /* lent by MHD for the request's lifetime */
+	char *path;	    /* owned; path plus the query we understand */
+	char *body;	    /* owned */
+	size_t body_len;
+	bool body_too_large;
+	bool ready; /* a later handler call, safe to queue the response */
+
+	/* Set by handlers: the response. */
+	int status;
+	json_t *resp_json; /* owned */
+	char *resp_raw;	   /* owned; a non-JSON body */
+	size_t resp_raw_len;
+	const char *content_type;
+	char *location; /* owned */
+	char *links[WFE_MAX_LINKS]; /* owned, full Link header values */
+	int nlinks;
+	int retry_after; /* seconds, or -1 */
+	bool no_store;
+
+	/* Set by wfe_auth_post(). */
+	struct wfe_jws jws;
+	bool authed;
+	bool have_account;
+	struct sa_account account;
+	struct cb_jwk account_key;
+	struct cb_problem prob; /* what was served, for the access log */
+	struct sa_conn *db;	/* borrowed from the pool until responded */
+};
+
+/* The request's database connection, borrowed from the pool on first use
+ * and returned after the handler. NULL with serverInternal set if the
+ * database is unreachable. */
+struct sa_conn *wfe_req_db(struct wfe_req *req, struct cb_problem *prob);
+
+/* Adds a Link header value (e.g. "<URL>;rel=\"up\""). */
+void wfe_req_add_link(struct wfe_req *req, const char *url, const char *rel);
+/* Sets a JSON response; takes ownership of BODY. */
+void wfe_req_set_json(struct wfe_req *req, int status, json_t *body);
+/* Sets a raw response; takes ownership of BODY. */
+void wfe_req_set_raw(struct wfe_req *req, int status, char *body, size_t len,
+    const char *content_type);
+/* Sets the Location header to a copy of URL. */
+void wfe_req_set_location(struct wfe_req *req, const char *url);
+/* Builds BASE_URL + the formatted path. Caller owns the result. */
+char *wfe_url(const struct wfe_req *req, const char *fmt, ...) CB_PRINTF(2, 3);
+/* Logs a line about REQ with its request id. */
+#define wfe_log(req, level, fmt, ...)                                          \
+	cb_log((level), "req=%" PRIu64 " " fmt, (req)->id, __VA_ARGS__)
+
+/* Starts the HTTPS listener. Returns 0 or -1 (logged). */
+int wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem,
+    const char *key_pem) CB_MUSTCHECK;
+void wfe_http_stop(struct wfe_ctx *ctx);
+
+/* ---- authentication of POSTs (wfe_auth.c) ---- */
+
+enum wfe_auth_mode {
+	WFE_AUTH_KID,	 /* an existing, valid account's kid */
+	WFE_AUTH_JWK,	 /* an embedded jwk (newAccount) */
+	WFE_AUTH_EITHER, /* revokeCert: kid, or the certificate key's jwk */
+};
+
+/* Checks the request is a JWS POST (content type), parses it, checks the
+ * url, resolves the account for a kid, verifies the signature (with the
+ * account key or the embedded jwk) and redeems the nonce. Sets req->jws,
+ * and for a kid req->account and req->account_key. */
+int wfe_auth_post(struct wfe_req *req, enum wfe_auth_mode mode,
+    struct cb_problem *prob) CB_MUSTCHECK;
+/* The account id a kid URL names, or -1. */
+int64_t wfe_kid_to_id(const struct wfe_req *req, const char *kid);
+
+/* ---- handlers: wfe_directory.c, wfe_account.c, wfe_order.c,
+ * wfe_authz.c, wfe_cert.c. Each fills the response or sets PROB. ---- */
+
+int wfe_handle_directory(struct wfe_req *req, struct cb_problem *prob);
+int wfe_handle_new_nonce(struct wfe_req *req, struct cb_problem *prob);
+int wfe_handle_ca_cert(struct wfe_req *req, struct cb_problem *prob);
+int wfe_handle_new_account(struct wfe_req *req, struct cb_problem *prob);
+int wfe_handle_account(struct wfe_req *req, int64_t id,
+    struct cb_problem *prob);
+int wfe_handle_account_orders(struct wfe_req *req, int64_t id,
+    int64_t cursor, struct cb_problem *prob);
+int wfe_handle_key_change(struct wfe_req *req, struct cb_problem *prob);
+int wfe_handle_new_order(struct wfe_req *req, struct cb_problem *prob);
+int wfe_handle_order(struct wfe_req *req, int64_t id, struct cb_problem *prob);
+int wfe_handle_finalize(struct wfe_req *req, int64_t id,
+    struct cb_problem *prob);
+int wfe_handle_authz(struct wfe_req *req, int64_t id, struct cb_problem *prob);
+int wfe_handle_challenge(struct wfe_req *req, int64_t id,
+    struct cb_problem *prob);
+int wfe_handle_cert(struct wfe_req *req, const char *serial,
+    struct cb_problem *prob);
+int wfe_handle_revoke(struct wfe_req *req, struct cb_problem *prob);
+
+/* ---- request bodies (wfe_body.c): one parser per message ---- */
+
+struct wfe_new_account {
+	int ncontacts;
+	char *contacts[CB_MAX_CONTACTS]; /* owned */
+	bool has_contact;
+	bool tos_agreed;
+	bool only_return_existing;
+};
+
+struct wfe_account_update {
+	int ncontacts;
+	char *contacts[CB_MAX_CONTACTS]; /* owned */
+	bool has_contact;
+	bool deactivate;
+};
+
+struct wfe_new_order {
+	int nidents;
+	struct sa_ident idents[CB_MAX_IDENTIFIERS]; /* raw, not normalised */
+	time_t not_before, not_after;		    /* 0 if absent */
+};
+
+struct wfe_finalize {
+	unsigned char *csr; /* owned DER */
+	size_t csr_len;
+};
+
+struct wfe_revoke {
+	unsigned char *cert; /* owned DER */
+	size_t cert_len;
+	int reason; /* 0 if absent */
+};
+
+struct wfe_key_change {
+	char *account; /* owned: the kid URL */
+	json_t *old_key; /* owned */
+};
+
+int wfe_new_account_parse(const json_t *body, struct wfe_new_account *out,
+    struct cb_problem *prob) CB_MUSTCHECK;
+void wfe_new_account_clear(struct wfe_new_account *na);
+int wfe_account_update_parse(const json_t *body,
+    struct wfe_account_update *out, struct cb_problem *prob) CB_MUSTCHECK;
+void wfe_account_update_clear(struct wfe_account_update *au);
+int wfe_new_order_parse(const json_t *body, int max_identifiers,
+    struct wfe_new_order *out, struct cb_problem *prob) CB_MUSTCHECK;
+int wfe_finalize_parse(const json_t *body, struct wfe_finalize *out,
+    struct cb_problem *prob) CB_MUSTCHECK;
+void wfe_finalize_clear(struct wfe_finalize *f);
+int wfe_revoke_parse(const json_t *body, struct wfe_revoke *out,
+    struct cb_problem *prob) CB_MUSTCHECK;
+void wfe_revoke_clear(struct wfe_revoke *r);
+int wfe_key_change_parse(const json_t *body, struct wfe_key_change *out,
+    struct cb_problem *prob) CB_MUSTCHECK;
+void wfe_key_change_clear(struct wfe_key_change *kc);
+/* Contacts as the JSON array text stored with an account. Caller owns. */
+char *wfe_contacts_json(char *const *contacts, int n);
+
+/* ---- the RA (ra_*.c): orders, authorizations, issuance ---- */
+
+/* An order's status as RFC 8555 7.1.6 defines it, from its stored status
+ * and its authorizations' at NOW. */
+enum sa_status ra_order_status(const struct sa_order *o, time_t now);
+/* An authorization's status at NOW (pending/valid past expiry: expired). */
+enum sa_status ra_authz_status(enum sa_status stored, time_t expires,
+    time_t now);
+/* Creates (or reuses) an order for the account of REQ. */
+int ra_new_order(struct wfe_req *req, struct sa_conn *db,
+    const struct wfe_new_order *no, int64_t *order_id,
+    struct cb_problem *prob) CB_MUSTCHECK;
+/* Checks the CSR against ORDER and policy, signs, records, all in one
+ * transaction; the certificate is only released after the commit. */
+int ra_finalize(struct wfe_req *req, struct sa_conn *db, int64_t order_id,
+    const struct wfe_finalize *fin, struct cb_problem *prob) CB_MUSTCHECK;
+/* Starts the validation workers. Returns 0 or -1 (logged). */
+int ra_workers_start(struct wfe_ctx *ctx, const char *conninfo) CB_MUSTCHECK;
+/* Asks the workers to stop and joins them. */
+void ra_workers_stop(struct wfe_ctx *ctx);
+
+/* ---- rendering (wfe_render.c) ---- */
+
+json_t *wfe_render_account(const struct wfe_req *req,
+    const struct sa_account *a);
+json_t *wfe_render_order(const struct wfe_req *req, const struct sa_order *o);
+json_t *wfe_render_authz(const struct wfe_req *req, const struct sa_authz *a);
+json_t *wfe_render_challenge(const struct wfe_req *req,
+    const struct sa_challenge *ch);
 
 #endif

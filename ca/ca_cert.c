@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: ISC */
+/* Certificates after issuance: the PEM chain clients download, and the
+ * checks on a certificate a client sends back to revoke it. */
+#include "ca_int.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "cb_log.h"
+
+/* Decodes exactly LEN bytes of DER; NULL if they are not one certificate. */
+static X509 *
+ca_cert_decode(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = NULL;
+
+	if (len == 0 || len > LONG_MAX)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p != der + len) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
+
+char *
+ca_chain_pem(const struct ca_ctx *ctx, const unsigned char *der, size_t len)
+{
+	X509 *x = NULL;
+	char *leaf = NULL, *chain = NULL;
+
+	ERR_clear_error();
+	x = ca_cert_decode(der, len);
+	if (x == NULL) {
+		ca_log_ssl(LOG_ERR, "a stored certificate does not decode");
+		goto out;
+	}
+	leaf = ca_cert_to_pem(x);
+	if (leaf == NULL)
+		goto out;
+	chain = cb_asprintf("%s%s", leaf, ctx->inter_pem);
+out:
+	free(leaf);
+	X509_free(x);
+	return chain;
+}
+
+int
+ca_cert_parse(const struct ca_ctx *ctx, const unsigned char *der,
+    size_t len, struct ca_cert_info *out, struct cb_problem *prob)
+{
+	X509 *x = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (len > CB_MAX_CERT_BYTES) {
+		cb_problem_set(prob, CB_PROB_MALFORMED, "certificate too large");
+		goto out;
+	}
+	ERR_clear_error();
+	x = ca_cert_decode(der, len);
+	if (x == NULL) {
+		cb_problem_set(prob, CB_PROB_MALFORMED,
+		    "certificate is not valid DER");
+		goto out;
+	}
+	/* The signature decides; the issuer name must agree as well. */
+	if (X509_NAME_cmp(X509_get_issuer_name(x),
+		X509_get_subject_name(ctx->inter)) != 0 ||
+	    X509_verify(x, ctx->inter_pub) != 1) {
+		cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
+		    "certificate was not issued by this CA");
+		goto out;
+	}
+	out->pubkey = X509_get_pubkey(x);
+	if (out->pubkey == NULL ||
+	    ca_serial_format(X509_get0_serialNumber(x), out->serial) != 0) {
+		cb_problem_set(prob, CB_PROB_MALFORMED,
+		    "certificate has an unusable key or serial number");
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	if (rc != 0)
+		ca_cert_info_clear(out);
+	X509_free(x);
+	return rc;
+}
+
+void
+ca_cert_info_clear(struct ca_cert_info *info)
+{
+	if (info == NULL)
+		return;
+	EVP_PKEY_free(info->pubkey);
+	memset(info, 0, sizeof(*info));
+}

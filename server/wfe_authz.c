@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: ISC */
+/* Authorizations and challenges (RFC 8555 7.5): fetching, deactivating,
+ * and responding to a challenge, which queues validation. */
+#include "wfe_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_log.h"
+
+static int
+wfe_load_authz(struct wfe_req *req, struct sa_conn *db, int64_t id,
+    struct sa_authz *a, struct cb_problem *prob)
+{
+	int rc = sa_authz_get(db, id, a);
+
+	if (rc == SA_NOTFOUND)
+		return cb_problem_set(prob, CB_PROB_NOT_FOUND,
+		    "no such authorization");
+	if (rc != SA_OK)
+		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "cannot load the authorization");
+	if (a->account_id != req->account.id)
+		return cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
+		    "this authorization belongs to another account");
+	return 0;
+}
+
+/* RFC 8555 7.5.2: the only change a client may make is deactivation. */
+static int
+wfe_authz_update(struct wfe_req *req, struct sa_conn *db, struct sa_authz *a,
+    struct cb_problem *prob)
+{
+	const json_t *status;
+	json_t *body = NULL;
+	int rc = -1;
+
+	if (wfe_jws_payload_object(&req->jws, &body, prob) != 0)
+		goto out;
+	status = json_object_get(body, "status");
+	if (!json_is_string(status) ||
+	    strcmp(json_string_value(status), "deactivated") != 0) {
+		cb_problem_set(prob, CB_PROB_MALFORMED,
+		    "the only update allowed is {\"status\": \"deactivated\"}");
+		goto out;
+	}
+	if (sa_authz_deactivate(db, a->id) == SA_CONFLICT) {
+		cb_problem_set(prob, CB_PROB_MALFORMED,
+		    "only pending or valid authorizations can be deactivated");
+		goto out;
+	}
+	a->status = SA_STATUS_DEACTIVATED;
+	rc = 0;
+out:
+	json_decref(body);
+	return rc;
+}
+
+int
+wfe_handle_authz(struct wfe_req *req, int64_t id, struct cb_problem *prob)
+{
+	struct sa_authz a = { 0 };
+	struct sa_conn *db;
+	int rc = -1;
+
+	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
+	    (db = wfe_req_db(req, prob)) == NULL ||
+	    wfe_load_authz(req, db, id, &a, prob) != 0)
+		goto out;
+	if (!wfe_jws_is_post_as_get(&req->jws) &&
+	    wfe_authz_update(req, db, &a, prob) != 0)
+		goto out;
+	if (ra_authz_status(a.status, a.expires, time(NULL)) ==
+	    SA_STATUS_PENDING)
+		req->retry_after = req->ctx->cfg->retry_after;
+	wfe_req_set_json(req, 200, wfe_render_authz(req, &a));
+	rc = 0;
+out:
+	sa_authz_clear(&a);
+	return rc;
+}
+
+static struct sa_challenge *
+wfe_find_challenge(struct sa_authz *a, int64_t id)
+{
+	for (int i = 0; i < a->nchallenges; i++)
+		if (a->challenges[i].id == id)
+			return &a->challenges[i];
+	return NULL;
+}
+
+/* RFC 8555 7.5.1: a POST with a JSON object (normally "{}") asks the
+ * server to validate; the result comes later, so "processing" now. */
+static int
+wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
+    const struct sa_authz *a, const struct sa_challenge *ch,
+    struct cb_problem *prob)
+{
+	json_t *body = NULL;
+	int rc;
+
+	if (wfe_jws_payload_object(&req->jws, &body, prob) != 0)
+		return -1;
+	json_decref(body);
+	if (ch->status != SA_STATUS_PENDING ||
+	    ra_authz_status(a->status, a->expires, time(NULL)) !=
+		SA_STATUS_PENDING)
+		return 0;
+	rc = sa_challenge_begin(db, ch->id);
+	if (rc == SA_OK)
+		wfe_log(req, LOG_INFO, "validation queued chall=%" PRId64
+		    " type=%s ident=%s", ch->id, ch->type, a->ident.value);
+	else if (rc != SA_CONFLICT)
+		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "cannot queue the validation");
+	return 0;
+}
+
+int
+wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
+{
+	struct sa_challenge ch = { 0 };
+	struct sa_authz a = { 0 };
+	struct sa_conn *db;
+	char *up = NULL;
+	int rc = -1;
+
+	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
+	    (db = wfe_req_db(req, prob)) == NULL)
+		goto out;
+	rc = sa_challenge_get(db, id, &ch);
+	if (rc != SA_OK) {
+		cb_problem_set(prob, rc == SA_NOTFOUND ? CB_PROB_NOT_FOUND :
+		    CB_PROB_SERVER_INTERNAL, "cannot load the challenge");
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if (wfe_load_authz(req, db, ch.authz_id, &a, prob) != 0)
+		goto out;
+	if (!wfe_jws_is_post_as_get(&req->jws)) {
+		if (wfe_challenge_respond(req, db, &a, &ch, prob) != 0)
+			goto out;
+		sa_authz_clear(&a);
+		if (wfe_load_authz(req, db, ch.authz_id, &a, prob) != 0)
+			goto out;
+	}
+	const struct sa_challenge *cur = wfe_find_challenge(&a, id);
+
+	if (cur == NULL)
+		cur = &ch;
+	if (cur->status == SA_STATUS_PROCESSING)
+		req->retry_after = req->ctx->cfg->retry_after;
+	up = wfe_url(req, "/acme/authz/%" PRId64, a.id);
+	wfe_req_add_link(req, up, "up");
+	wfe_req_set_json(req, 200, wfe_render_challenge(req, cur));
+	rc = 0;
+out:
+	free(up);
+	sa_authz_clear(&a);
+	sa_challenge_clear(&ch);
+	return rc;
+}

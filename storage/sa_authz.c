@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: ISC */
+/* Authorizations and their challenges: lookup, reuse, deactivation, and
+ * queueing a challenge for validation. */
+#include "sa_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_log.h"
+
+/* 8 columns, read by sa_challenge_read(). */
+#define SA_CHALLENGE_COLS                                                      \
+	"c.id, c.authz_id, c.type, c.token, c.status,"                         \
+	" extract(epoch FROM c.validated)::bigint, c.error, c.record"
+
+static const struct sa_stmt sa_authz_get_stmt = {
+	SA_STMT_AUTHZ_GET,
+	"sa_authz_get",
+	"SELECT a.id, a.account_id, a.ident_type, a.ident_value, a.wildcard,"
+	" a.status, extract(epoch FROM a.expires)::bigint, " SA_CHALLENGE_COLS
+	" FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
+	" WHERE a.id = $1::bigint ORDER BY c.id",
+	1,
+};
+
+/* One statement: the row count says whether it changed, the EXISTS
+ * whether there was anything to change. */
+static const struct sa_stmt sa_authz_deactivate_stmt = {
+	SA_STMT_AUTHZ_DEACTIVATE,
+	"sa_authz_deactivate",
+	"WITH u AS (UPDATE authzs SET status = 'deactivated'"
+	"  WHERE id = $1::bigint AND status IN ('pending', 'valid')"
+	"  RETURNING id)"
+	" SELECT (SELECT count(*) FROM u),"
+	" EXISTS (SELECT 1 FROM authzs WHERE id = $1::bigint)",
+	1,
+};
+
+static const struct sa_stmt sa_authz_find_valid_stmt = {
+	SA_STMT_AUTHZ_FIND_VALID,
+	"sa_authz_find_valid",
+	"SELECT id FROM authzs WHERE account_id = $1::bigint"
+	" AND ident_type = $2::text AND ident_value = $3::text"
+	" AND wildcard = $4::boolean AND status = 'valid'"
+	" AND expires > to_timestamp($5::double precision)"
+	" ORDER BY id DESC LIMIT 1",
+	5,
+};
+
+static const struct sa_stmt sa_challenge_get_stmt = {
+	SA_STMT_CHALLENGE_GET,
+	"sa_challenge_get",
+	"SELECT " SA_CHALLENGE_COLS " FROM challenges c WHERE c.id = $1::bigint",
+	1,
+};
+
+/* Serializes sa_challenge_begin() per authorization: the next statement
+ * starts after the lock is granted, so it sees what a concurrent begin or
+ * finish committed. */
+static const struct sa_stmt sa_challenge_lock_authz_stmt = {
+	SA_STMT_CHALLENGE_LOCK_AUTHZ,
+	"sa_challenge_lock_authz",
+	"SELECT a.id FROM authzs a JOIN challenges c ON c.authz_id = a.id"
+	" WHERE c.id = $1::bigint FOR UPDATE OF a",
+	1,
+};
+
+static const struct sa_stmt sa_challenge_begin_stmt = {
+	SA_STMT_CHALLENGE_BEGIN,
+	"sa_challenge_begin",
+	"WITH u AS (UPDATE challenges c"
+	"  SET status = 'processing', lease_until = NULL"
+	"  FROM authzs a"
+	"  WHERE c.id = $1::bigint AND a.id = c.authz_id"
+	"  AND c.status = 'pending' AND a.status = 'pending'"
+	"  AND a.expires > now()"
+	"  AND NOT EXISTS (SELECT 1 FROM challenges s"
+	"   WHERE s.authz_id = c.authz_id"
+	"   AND s.status IN ('processing', 'valid'))"
+	"  RETURNING c.id)"
+	" SELECT pg_notify('" SA_QUEUE_CHANNEL "', id::text) FROM u",
+	1,
+};
+
+void
+sa_challenge_clear(struct sa_challenge *ch)
+{
+	if (ch == NULL)
+		return;
+	free(ch->error_json);
+	free(ch->record_json);
+	memset(ch, 0, sizeof(*ch));
+}
+
+void
+sa_authz_clear(struct sa_authz *a)
+{
+	if (a == NULL)
+		return;
+	for (int i = 0; i < a->nchallenges; i++)
+		sa_challenge_clear(&a->challenges[i]);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Fills OUT from SA_CHALLENGE_COLS starting at column COL of ROW. */
+static int
+sa_challenge_read(const PGresult *r, int row, int col,
+    struct sa_challenge *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa_col_status(r, row, col + 4, &out->status) != SA_OK)
+		return SA_ERR;
+	out->id = sa_col_i64(r, row, col);
+	out->authz_id = sa_col_i64(r, row, col + 1);
+	sa_col_copy(r, row, col + 2, out->type, sizeof(out->type));
+	sa_col_copy(r, row, col + 3, out->token, sizeof(out->token));
+	out->validated = (time_t)sa_col_i64(r, row, col + 5);
+	out->error_json = sa_col_dup(r, row, col + 6);
+	out->record_json = sa_col_dup(r, row, col + 7);
+	return SA_OK;
+}
+
+/* Fills OUT from the rows of sa_authz_get_stmt. */
+static int
+sa_authz_read(const PGresult *r, struct sa_authz *out)
+{
+	int n = PQntuples(r);
+
+	if (n == 0)
+		return SA_NOTFOUND;
+	if (sa_col_status(r, 0, 5, &out->status) != SA_OK)
+		return SA_ERR;
+	out->id = sa_col_i64(r, 0, 0);
+	out->account_id = sa_col_i64(r, 0, 1);
+	sa_col_copy(r, 0, 2, out->ident.type, sizeof(out->ident.type));
+	sa_col_copy(r, 0, 3, out->ident.value, sizeof(out->ident.value));
+	out->wildcard = sa_col_bool(r, 0, 4);
+	out->expires = (time_t)sa_col_i64(r, 0, 6);
+	if (n > SA_MAX_CHALLENGES) {
+		cb_log(LOG_WARNING, "sa: authz %lld has %d challenges",
+		    (long long)out->id, n);
+		n = SA_MAX_CHALLENGES;
+	}
+	/* LEFT JOIN: an authorization without challenges is one row of
+	 * NULLs. */
+	for (int i = 0; i < n && !sa_col_isnull(r, i, 7); i++) {
+		if (sa_challenge_read(r, i, 7, &out->challenges[i]) != SA_OK)
+			return SA_ERR;
+		out->nchallenges++;
+	}
+	return SA_OK;
+}
+
+int
+sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
+{
+	char idbuf[SA_I64_BUF];
+	const char *vals[] = { sa_i64(idbuf, id) };
+	PGresult *r = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sa_exec(c, &sa_authz_get_stmt, vals, NULL, NULL, &r);
+	if (rc != SA_OK)
+		goto out;
+	rc = sa_authz_read(r, out);
+	if (rc != SA_OK)
+		sa_authz_clear(out);
+out:
+	PQclear(r);
+	return rc;
+}
+
+int
+sa_authz_deactivate(struct sa_conn *c, int64_t id)
+{
+	char idbuf[SA_I64_BUF];
+	const char *vals[] = { sa_i64(idbuf, id) };
+	PGresult *r = NULL;
+	int rc;
+
+	rc = sa_exec(c, &sa_authz_deactivate_stmt, vals, NULL, NULL, &r);
+	if (rc != SA_OK)
+		goto out;
+	if (sa_col_i64(r, 0, 0) > 0)
+		rc = SA_OK;
+	else if (sa_col_bool(r, 0, 1))
+		rc = SA_CONFLICT;
+	else
+		rc = SA_NOTFOUND;
+out:
+	PQclear(r);
+	return rc;
+}
+
+int
+sa_authz_find_valid(struct sa_conn *c, int64_t account_id,
+    const struct sa_ident *ident, bool wildcard, time_t min_expires,
+    int64_t *authz_id)
+{
+	char abuf[SA_I64_BUF], tbuf[SA_I64_BUF];
+	const char *vals[] = { sa_i64(abuf, account_id), ident->type,
+		ident->value, wildcard ? "t" : "f",
+		sa_i64(tbuf, (int64_t)min_expires) };
+	PGresult *r = NULL;
+	int rc;
+
+	rc = sa_exec(c, &sa_authz_find_valid_stmt, vals, NULL, NULL, &r);
+	if (rc != SA_OK)
+		goto out;
+	if (PQntuples(r) == 0) {
+		rc = SA_NOTFOUND;
+		goto out;
+	}
+	*authz_id = sa_col_i64(r, 0, 0);
+out:
+	PQclear(r);
+	return rc;
+}
+
+int
+sa_challenge_get(struct sa_conn *c, int64_t id, struct sa_challenge *out)
+{
+	char idbuf[SA_I64_BUF];
+	const char *vals[] = { sa_i64(idbuf, id) };
+	PGresult *r = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = sa_exec(c, &sa_challenge_get_stmt, vals, NULL, NULL, &r);
+	if (rc != SA_OK)
+		goto out;
+	if (PQntuples(r) == 0) {
+		rc = SA_NOTFOUND;
+		goto out;
+	}
+	rc = sa_challenge_read(r, 0, 0, out);
+out:
+	PQclear(r);
+	return rc;
+}
+
+int
+sa_challenge_begin(struct sa_conn *c, int64_t challenge_id)
+{
+	char idbuf[SA_I64_BUF];
+	const char *vals[] = { sa_i64(idbuf, challenge_id) };
+	PGresult *r = NULL;
+	bool own = false;
+	int rc;
+
+	rc = sa_tx_enter(c, &own);
+	if (rc != SA_OK)
+		return rc;
+	rc = sa_exec(c, &sa_challenge_lock_authz_stmt, vals, NULL, NULL, &r);
+	if (rc != SA_OK)
+		goto out;
+	if (PQntuples(r) == 0) {
+		rc = SA_NOTFOUND;
+		goto out;
+	}
+	PQclear(r);
+	r = NULL;
+	/* The NOTIFY is delivered at commit, when workers can see the row. */
+	rc = sa_exec(c, &sa_challenge_begin_stmt, vals, NULL, NULL, &r);
+	if (rc == SA_OK && PQntuples(r) == 0)
+		rc = SA_CONFLICT;
+out:
+	PQclear(r);
+	return sa_tx_leave(c, own, rc);
+}

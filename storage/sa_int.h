@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: ISC */
+/* Storage internals shared by the sa_*.c files: the connection, the
+ * statement table and the helpers that run statements and read results. */
+#ifndef SA_INT_H
+#define SA_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "sa.h"
+
+/* Every prepared ("hot") statement, one bit each in sa_conn.prepared. */
+enum sa_stmt_id {
+	SA_STMT_ACCOUNT_INSERT = 0,
+	SA_STMT_ACCOUNT_GET,
+	SA_STMT_ACCOUNT_GET_BY_THUMBPRINT,
+	SA_STMT_ACCOUNT_UPDATE_CONTACT,
+	SA_STMT_ACCOUNT_DEACTIVATE,
+	SA_STMT_ACCOUNT_CHANGE_KEY,
+	SA_STMT_ACCOUNT_ORDERS,
+	SA_STMT_AUTHZ_GET,
+	SA_STMT_AUTHZ_DEACTIVATE,
+	SA_STMT_AUTHZ_FIND_VALID,
+	SA_STMT_CHALLENGE_GET,
+	SA_STMT_CHALLENGE_LOCK_AUTHZ,
+	SA_STMT_CHALLENGE_BEGIN,
+	SA_STMT_TASK_CLAIM,
+	SA_STMT_TASK_FINISH,
+	SA_STMT_ORDER_INSERT,
+	SA_STMT_ORDER_INSERT_AUTHZ,
+	SA_STMT_ORDER_LINK_AUTHZ,
+	SA_STMT_ORDER_GET,
+	SA_STMT_ORDER_GET_FOR_UPDATE,
+	SA_STMT_ORDER_FIND_PENDING,
+	SA_STMT_ORDER_SET_INVALID,
+	SA_STMT_CERT_INSERT,
+	SA_STMT_CERT_GET,
+	SA_STMT_CERT_REVOKE,
+	SA_STMT_COUNT
+};
+
+_Static_assert(SA_STMT_COUNT <= 64, "sa_conn.prepared is a 64-bit mask");
+
+/* One SQL statement, prepared on first use on each connection. */
+struct sa_stmt {
+	enum sa_stmt_id id;
+	const char *name; /* the prepared statement's name */
+	const char *sql;
+	int nparams;
+};
+
+/* One libpq connection. Used by one thread at a time (the pool hands it
+ * out); never shared concurrently. */
+struct sa_conn {
+	PGconn *pg;
+	bool synchronous_commit;
+	uint64_t prepared; /* bit (1 << sa_stmt_id) once prepared here */
+};
+
+/* The LISTEN/NOTIFY channel of the validation queue. */
+#define SA_QUEUE_CHANNEL "cobble_tasks"
+
+/* Room for an int64 in decimal, with sign and NUL. */
+#define SA_I64_BUF 24
+
+/* Formats V into BUF (SA_I64_BUF bytes); returns BUF. */
+const char *sa_i64(char *buf, int64_t v);
+
+/* Logs a libpq message MSG about WHAT at LOG_ERR, on one line. */
+void sa_log_pgerr(const char *what, const char *msg);
+
+/* Runs ST with NPARAMS values (text unless FMTS says 1 for binary, then
+ * LENS gives the length). Prepares ST first if this connection has not.
+ * SA_OK with *OUT set (caller PQclear()s it), SA_CONFLICT on a unique
+ * violation (not logged), SA_ERR otherwise (logged). */
+int sa_exec(struct sa_conn *c, const struct sa_stmt *st,
+    const char *const *vals, const int *lens, const int *fmts,
+    PGresult **out) CB_MUSTCHECK;
+/* Runs SQL without parameters (BEGIN, COMMIT, LISTEN, DDL). SA_OK or
+ * SA_ERR (logged with WHAT). */
+int sa_exec_simple(struct sa_conn *c, const char *sql, const char *what)
+    CB_MUSTCHECK;
+/* The number of rows a command changed (PQcmdTuples). */
+long sa_cmd_rows(const PGresult *r);
+
+/* Whether C is inside a transaction block (open or failed). */
+bool sa_in_tx(struct sa_conn *c);
+/* Starts a transaction unless C is already in one, in which case the
+ * caller's transaction is used; *OWN says whether one was started. */
+int sa_tx_enter(struct sa_conn *c, bool *own) CB_MUSTCHECK;
+/* Ends what sa_tx_enter() started: commits if RC is SA_OK, else rolls
+ * back. Returns RC, or SA_ERR if the commit failed. With OWN false it
+ * only returns RC (the caller's transaction decides). */
+int sa_tx_leave(struct sa_conn *c, bool own, int rc);
+
+/* Column readers for text results. NULL reads as 0, false, "" or NULL. */
+int64_t sa_col_i64(const PGresult *r, int row, int col);
+bool sa_col_bool(const PGresult *r, int row, int col);
+bool sa_col_isnull(const PGresult *r, int row, int col);
+/* A copy of the value (cb_strdup) or NULL; caller owns it. */
+char *sa_col_dup(const PGresult *r, int row, int col);
+/* Copies the value into BUF of size N, truncating (the schema bounds the
+ * columns read this way). */
+void sa_col_copy(const PGresult *r, int row, int col, char *buf, size_t n);
+/* Parses a status name; SA_ERR (logged) if unknown. */
+int sa_col_status(const PGresult *r, int row, int col, enum sa_status *out)
+    CB_MUSTCHECK;
+
+/* A PostgreSQL text[] literal of the N strings in V, for one parameter;
+ * caller owns it. */
+char *sa_text_array(const char *const *v, int n);
+
+#endif

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: ISC */
+/* Connections, the connection pool and transactions. */
+#include "sa_int.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cb_log.h"
+
+struct sa_pool {
+	int size;
+	struct sa_conn **conns; /* all SIZE connections, owned */
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* signalled when a connection is returned */
+	/* guards: idle, nidle */
+	struct sa_conn **idle;
+	int nidle;
+};
+
+/* Server notices arrive here instead of libpq's stderr printer. A FATAL
+ * one while idle is the server closing the session (terminated backend,
+ * shutdown): the next acquire reconnects. */
+static void
+sa_notice(void *arg, const PGresult *r)
+{
+	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	int level = LOG_DEBUG;
+
+	(void)arg;
+	if (sev == NULL)
+		sev = "NOTICE";
+	if (strcmp(sev, "WARNING") == 0 || strcmp(sev, "ERROR") == 0 ||
+	    strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0)
+		level = LOG_WARNING;
+	cb_log(level, "sa: server %s: %s", sev, msg != NULL ? msg : "");
+}
+
+/* Per-session settings, applied after every (re)connect. Prepared
+ * statements do not survive a new session. */
+static int
+sa_conn_setup(struct sa_conn *c)
+{
+	c->prepared = 0;
+	if (c->synchronous_commit)
+		return SA_OK;
+	return sa_exec_simple(c, "SET synchronous_commit = off",
+	    "synchronous_commit");
+}
+
+struct sa_conn *
+sa_conn_open(const char *conninfo, bool synchronous_commit)
+{
+	/* expand_dbname: CONNINFO may be a key=value string or a URI. */
+	const char *const keys[] = { "dbname", "fallback_application_name",
+		NULL };
+	const char *const vals[] = { conninfo, "cobble", NULL };
+	struct sa_conn *c = NULL, *ret = NULL;
+
+	c = cb_calloc(1, sizeof(*c));
+	c->synchronous_commit = synchronous_commit;
+	c->pg = PQconnectdbParams(keys, vals, 1);
+	if (c->pg == NULL) {
+		cb_log(LOG_ERR, "sa: connect: out of memory");
+		goto out;
+	}
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		sa_log_pgerr("connect", PQerrorMessage(c->pg));
+		goto out;
+	}
+	PQsetNoticeReceiver(c->pg, sa_notice, NULL);
+	if (sa_conn_setup(c) != SA_OK)
+		goto out;
+	ret = c;
+	c = NULL;
+out:
+	sa_conn_close(c);
+	return ret;
+}
+
+void
+sa_conn_close(struct sa_conn *c)
+{
+	if (c == NULL)
+		return;
+	PQfinish(c->pg);
+	free(c);
+}
+
+/* Whether C still has a session. An idle connection has nothing to read
+ * unless the server is closing it; reading then surfaces the message and
+ * the EOF, and libpq marks the connection bad. */
+static bool
+sa_conn_alive(struct sa_conn *c)
+{
+	struct pollfd pfd;
+
+	for (int i = 0; i < 4 && PQstatus(c->pg) == CONNECTION_OK; i++) {
+		pfd.fd = PQsocket(c->pg);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0)
+			break;
+		if (!PQconsumeInput(c->pg))
+			break;
+	}
+	return PQstatus(c->pg) == CONNECTION_OK;
+}
+
+static int
+sa_conn_reset(struct sa_conn *c)
+{
+	cb_log(LOG_WARNING, "sa: database connection lost, reconnecting");
+	PQreset(c->pg);
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		sa_log_pgerr("reconnect", PQerrorMessage(c->pg));
+		return SA_ERR;
+	}
+	return sa_conn_setup(c);
+}
+
+struct sa_pool *
+sa_pool_new(const char *conninfo, int size, bool synchronous_commit)
+{
+	struct sa_pool *p = NULL, *ret = NULL;
+
+	if (size < 1) {
+		cb_log(LOG_ERR, "sa: pool size %d < 1", size);
+		return NULL;
+	}
+	p = cb_calloc(1, sizeof(*p));
+	p->conns = cb_calloc((size_t)size, sizeof(*p->conns));
+	p->idle = cb_calloc((size_t)size, sizeof(*p->idle));
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	for (; p->size < size; p->size++) {
+		p->conns[p->size] = sa_conn_open(conninfo, synchronous_commit);
+		if (p->conns[p->size] == NULL)
+			goto out;
+		p->idle[p->nidle++] = p->conns[p->size];
+	}
+	ret = p;
+	p = NULL;
+out:
+	sa_pool_free(p);
+	return ret;
+}
+
+void
+sa_pool_free(struct sa_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->size; i++)
+		sa_conn_close(p->conns[i]);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->idle);
+	free(p->conns);
+	free(p);
+}
+
+struct sa_conn *
+sa_pool_acquire(struct sa_pool *p)
+{
+	struct sa_conn *c;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->nidle == 0)
+		pthread_cond_wait(&p->cv, &p->mu);
+	c = p->idle[--p->nidle];
+	pthread_mutex_unlock(&p->mu);
+	/* Checked outside the lock: a reconnect may take a while. */
+	if (!sa_conn_alive(c) && sa_conn_reset(c) != SA_OK) {
+		sa_pool_release(p, c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+sa_pool_release(struct sa_pool *p, struct sa_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (PQstatus(c->pg) == CONNECTION_OK && sa_in_tx(c)) {
+		cb_log(LOG_WARNING, "sa: connection returned inside a "
+				    "transaction, rolling back");
+		sa_tx_rollback(c);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->idle[p->nidle++] = c;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+bool
+sa_in_tx(struct sa_conn *c)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+
+	return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+}
+
+int
+sa_tx_begin(struct sa_conn *c)
+{
+	if (sa_in_tx(c)) {
+		cb_log(LOG_ERR, "sa: BEGIN inside a transaction");
+		return SA_ERR;
+	}
+	return sa_exec_simple(c, "BEGIN", "begin");
+}
+
+int
+sa_tx_commit(struct sa_conn *c)
+{
+	switch (PQtransactionStatus(c->pg)) {
+	case PQTRANS_INTRANS:
+		return sa_exec_simple(c, "COMMIT", "commit");
+	case PQTRANS_INERROR:
+		/* COMMIT would silently roll back; say so instead. */
+		cb_log(LOG_ERR, "sa: commit of a failed transaction");
+		sa_tx_rollback(c);
+		return SA_ERR;
+	default:
+		cb_log(LOG_ERR, "sa: commit outside a transaction");
+		return SA_ERR;
+	}
+}
+
+void
+sa_tx_rollback(struct sa_conn *c)
+{
+	if (c == NULL || !sa_in_tx(c))
+		return;
+	(void)!sa_exec_simple(c, "ROLLBACK", "rollback");
+}
+
+int
+sa_tx_enter(struct sa_conn *c, bool *own)
+{
+	*own = false;
+	if (sa_in_tx(c))
+		return SA_OK;
+	if (sa_tx_begin(c) != SA_OK)
+		return SA_ERR;
+	*own = true;
+	return SA_OK;
+}
+
+int
+sa_tx_leave(struct sa_conn *c, bool own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc != SA_OK) {
+		sa_tx_rollback(c);
+		return rc;
+	}
+	return sa_tx_commit(c) == SA_OK ? SA_OK : SA_ERR;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: ISC */
+/* Declarations shared inside the validator module (and its tests and fuzz
+ * targets). */
+#ifndef VA_INT_H
+#define VA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ares.h>
+#include <curl/curl.h>
+
+#include "cb_limits.h"
+#include "cb_problem.h"
+#include "pa.h"
+#include "va.h"
+
+struct va_ctx {
+	struct va_config cfg; /* dns_server points at dns_server_buf */
+	char *dns_server_buf; /* owned copy of cfg.dns_server */
+	struct pa_addr_policy addr_policy;
+	ares_channel channel;
+	CURL *curl; /* reused for every request of this worker */
+	bool curl_global; /* curl_global_init() succeeded */
+};
+
+/* One resolved address. */
+struct va_addr {
+	int family;		  /* AF_INET or AF_INET6 */
+	unsigned char bytes[16];  /* 4 or 16 bytes in network order */
+};
+
+/* Addresses from DNS answers, at most CB_MAX_DNS_ANSWERS. */
+struct va_addrs {
+	int n;
+	struct va_addr addr[CB_MAX_DNS_ANSWERS];
+};
+
+/* Milliseconds on the monotonic clock. */
+int64_t va_now_ms(void);
+
+/* Parses the raw DNS answer ABUF (ALEN bytes) to a query of type A
+ * (FAMILY AF_INET) or AAAA (AF_INET6) with c-ares' reply parser, and
+ * appends the addresses of that family to OUT until it holds
+ * CB_MAX_DNS_ANSWERS. A well-formed answer without addresses adds none.
+ * Returns 0, or -1 when the answer is malformed or FAMILY is neither. */
+int va_dns_parse_addrs(const unsigned char *abuf, int alen, int family,
+    struct va_addrs *out) CB_MUSTCHECK;
+/* Resolves NAME to its A and AAAA addresses with VA's channel, waiting at
+ * most until DEADLINE_MS (va_now_ms() clock). OUT holds IPv6 addresses
+ * first, then IPv4. Returns 0 with at least one address, or -1 with a dns
+ * problem in PROB (no addresses, NXDOMAIN, timeout, server failure). */
+int va_dns_resolve(struct va_ctx *va, const char *name, int64_t deadline_ms,
+    struct va_addrs *out, struct cb_problem *prob) CB_MUSTCHECK;
+/* Formats A as text into BUF (INET6_ADDRSTRLEN bytes). Returns BUF. */
+const char *va_addr_format(const struct va_addr *a, char *buf, size_t len);
+/* Fills SS from A with PORT; returns the address length. */
+socklen_t va_addr_to_sockaddr(const struct va_addr *a, int port,
+    struct sockaddr_storage *ss);
+
+/* The HTTP-01 check of TASK (see va_validate). Fills RES; returns 0, or -1
+ * on an internal failure with RES->prob set to serverInternal. */
+int va_http01_validate(struct va_ctx *va, const struct va_task *task,
+    int64_t deadline_ms, struct va_result *res) CB_MUSTCHECK;
+
+#endif
