@@ -54,15 +54,15 @@ void ca_csr_clear(struct ca_csr *csr);
 struct ca_issue_req {
 	const char *const *dns_names; /* the SANs, in order */
 	int ndns;
-	const char *cn;	  /* subject CN, or NULL for none */
-	EVP_PKEY *pubkey; /* borrowed: the subject key */
+	const char *cn;    /* subject CN, or NULL for none */
+	EVP_PKEY *pubkey;  /* borrowed: the subject key */
 	time_t not_before; /* 0: now (backdated one minute) */
 	time_t not_after;  /* 0: not_before + ca.cert_validity_days */
 };
 
 struct ca_cert {
 	char serial[CA_SERIAL_LEN]; /* lowercase hex */
-	unsigned char *der;	    /* owned */
+	unsigned char *der;         /* owned */
 	size_t der_len;
 	time_t not_before, not_after;
 };
@@ -76,8 +76,8 @@ int ca_issue(struct ca_ctx *ctx, const struct ca_issue_req *req,
 void ca_cert_clear(struct ca_cert *cert);
 /* The download form: the leaf DER as PEM followed by the intermediate.
  * Caller owns the string; NULL if DER does not decode. */
-char *ca_chain_pem(const struct ca_ctx *ctx, const unsigned char *der,
-    size_t len);
+char *ca_chain_pem(
+    const struct ca_ctx *ctx, const unsigned char *der, size_t len);
 
 /* What revocation needs from a certificate a client sent. */
 struct ca_cert_info {
@@ -88,8 +88,7 @@ struct ca_cert_info {
 /* Decodes DER (at most CB_MAX_CERT_BYTES) and checks our intermediate
  * signed it. Sets malformed (undecodable) or unauthorized (not ours). */
 int ca_cert_parse(const struct ca_ctx *ctx, const unsigned char *der,
-    size_t len, struct ca_cert_info *out, struct cb_problem *prob)
-    CB_MUSTCHECK;
+    size_t len, struct ca_cert_info *out, struct cb_problem *prob) CB_MUSTCHECK;
 void ca_cert_info_clear(struct ca_cert_info *info);
 
 /* The API's TLS credentials: ca.tls files when configured, otherwise a
@@ -97,7 +96,7 @@ void ca_cert_info_clear(struct ca_cert_info *info);
  * intermediate, stored under state_dir/tls/ and reissued when missing,
  * expiring within 30 days, or not covering NAMES. CERT_PEM holds the leaf
  * then the intermediate. Caller owns both strings (wipe the key). */
-int ca_tls_credentials(struct ca_ctx *ctx, const char *const *names,
-    int nnames, char **cert_pem, char **key_pem) CB_MUSTCHECK;
+int ca_tls_credentials(struct ca_ctx *ctx, const char *const *names, int nnames,
+    char **cert_pem, char **key_pem) CB_MUSTCHECK;
 
 #endif

@@ -51,27 +51,28 @@ out:
 }
 
 int
-ca_cert_parse(const struct ca_ctx *ctx, const unsigned char *der,
-    size_t len, struct ca_cert_info *out, struct cb_problem *prob)
+ca_cert_parse(const struct ca_ctx *ctx, const unsigned char *der, size_t len,
+    struct ca_cert_info *out, struct cb_problem *prob)
 {
 	X509 *x = NULL;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (len > CB_MAX_CERT_BYTES) {
-		cb_problem_set(prob, CB_PROB_MALFORMED, "certificate too large");
+		cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "certificate too large");
 		goto out;
 	}
 	ERR_clear_error();
 	x = ca_cert_decode(der, len);
 	if (x == NULL) {
-		cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "certificate is not valid DER");
+		cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "certificate is not valid DER");
 		goto out;
 	}
 	/* The signature decides; the issuer name must agree as well. */
 	if (X509_NAME_cmp(X509_get_issuer_name(x),
-		X509_get_subject_name(ctx->inter)) != 0 ||
+	        X509_get_subject_name(ctx->inter)) != 0 ||
 	    X509_verify(x, ctx->inter_pub) != 1) {
 		cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
 		    "certificate was not issued by this CA");

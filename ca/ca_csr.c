@@ -32,40 +32,39 @@ ca_csr_name(const unsigned char *s, int len, size_t max)
 }
 
 static int
-ca_csr_add_dns(struct ca_csr *out, const ASN1_IA5STRING *s,
-    struct cb_problem *prob)
+ca_csr_add_dns(
+    struct ca_csr *out, const ASN1_IA5STRING *s, struct cb_problem *prob)
 {
 	char *name;
 
-	name = ca_csr_name(ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
-	    CB_MAX_DNS_NAME);
+	name = ca_csr_name(
+	    ASN1_STRING_get0_data(s), ASN1_STRING_length(s), CB_MAX_DNS_NAME);
 	if (name == NULL)
-		return cb_problem_set(prob, CB_PROB_BAD_CSR,
-		    "CSR has an invalid dNSName");
+		return cb_problem_set(
+		    prob, CB_PROB_BAD_CSR, "CSR has an invalid dNSName");
 	out->dns_names[out->ndns++] = name;
 	return 0;
 }
 
 static int
-ca_csr_add_ip(struct ca_csr *out, const ASN1_OCTET_STRING *s,
-    struct cb_problem *prob)
+ca_csr_add_ip(
+    struct ca_csr *out, const ASN1_OCTET_STRING *s, struct cb_problem *prob)
 {
 	char text[INET6_ADDRSTRLEN];
 	int len = ASN1_STRING_length(s);
 	int af = len == 4 ? AF_INET : AF_INET6;
 
 	if ((len != 4 && len != 16) ||
-	    inet_ntop(af, ASN1_STRING_get0_data(s), text, sizeof(text)) ==
-		NULL)
-		return cb_problem_set(prob, CB_PROB_BAD_CSR,
-		    "CSR has an invalid iPAddress");
+	    inet_ntop(af, ASN1_STRING_get0_data(s), text, sizeof(text)) == NULL)
+		return cb_problem_set(
+		    prob, CB_PROB_BAD_CSR, "CSR has an invalid iPAddress");
 	out->ip_names[out->nip++] = cb_strdup(text);
 	return 0;
 }
 
 static int
-ca_csr_san(const GENERAL_NAMES *gens, struct ca_csr *out,
-    struct cb_problem *prob)
+ca_csr_san(
+    const GENERAL_NAMES *gens, struct ca_csr *out, struct cb_problem *prob)
 {
 	int n = sk_GENERAL_NAME_num(gens);
 	const GENERAL_NAME *gn;
@@ -145,15 +144,15 @@ ca_csr_cn(const X509_REQ *req, struct ca_csr *out, struct cb_problem *prob)
 		goto out;
 	}
 	if (X509_NAME_get_index_by_NID(subject, NID_commonName, idx) >= 0) {
-		cb_problem_set(prob, CB_PROB_BAD_CSR,
-		    "CSR subject has more than one CN");
+		cb_problem_set(
+		    prob, CB_PROB_BAD_CSR, "CSR subject has more than one CN");
 		goto out;
 	}
-	len = ASN1_STRING_to_UTF8(&utf8,
-	    X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx)));
+	len = ASN1_STRING_to_UTF8(
+	    &utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx)));
 	if (len < 0 || (out->cn = ca_csr_name(utf8, len, CA_MAX_CN)) == NULL) {
-		cb_problem_set(prob, CB_PROB_BAD_CSR,
-		    "CSR has an invalid subject CN");
+		cb_problem_set(
+		    prob, CB_PROB_BAD_CSR, "CSR has an invalid subject CN");
 		goto out;
 	}
 	rc = 0;
@@ -182,7 +181,7 @@ ca_csr_decode(const unsigned char *der, size_t len, struct cb_problem *prob)
 	if (req == NULL || p != der + len) {
 		cb_problem_set(prob, CB_PROB_BAD_CSR,
 		    req == NULL ? "CSR is not valid DER"
-				: "CSR has trailing data");
+		                : "CSR has trailing data");
 		goto out;
 	}
 	pub = X509_REQ_get0_pubkey(req);

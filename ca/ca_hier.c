@@ -25,7 +25,7 @@ struct ca_hier_spec {
 };
 
 static const char ca_hier_ku[] = "critical,keyCertSign,cRLSign,"
-				 "digitalSignature";
+                                 "digitalSignature";
 
 static bool
 ca_str_set(const char *s)
@@ -42,15 +42,16 @@ ca_hier_name(X509 *x, const struct ca_hier_spec *spec, X509 *issuer)
 	name = X509_NAME_new();
 	if (name == NULL ||
 	    X509_NAME_add_entry_by_NID(name, NID_organizationName,
-		MBSTRING_UTF8, (const unsigned char *)spec->org, -1, -1,
-		0) != 1 ||
+	        MBSTRING_UTF8, (const unsigned char *)spec->org, -1, -1,
+	        0) != 1 ||
 	    X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-		(const unsigned char *)spec->cn, -1, -1, 0) != 1 ||
+	        (const unsigned char *)spec->cn, -1, -1, 0) != 1 ||
 	    X509_set_subject_name(x, name) != 1 ||
 	    X509_set_issuer_name(x,
-		issuer != NULL ? X509_get_subject_name(issuer) : name) != 1) {
-		ca_log_ssl(LOG_ERR, "setting the name \"%s\" (ca.name is at "
-				    "most %d characters with the suffix)",
+	        issuer != NULL ? X509_get_subject_name(issuer) : name) != 1) {
+		ca_log_ssl(LOG_ERR,
+		    "setting the name \"%s\" (ca.name is at "
+		    "most %d characters with the suffix)",
 		    spec->cn, CA_MAX_CN);
 		goto out;
 	}
@@ -84,12 +85,12 @@ out:
 /* A CA certificate for KEY, signed by SIGNER on behalf of ISSUER (both
  * NULL: self-signed). Caller owns the result; NULL on failure (logged). */
 static X509 *
-ca_hier_make_cert(const struct ca_hier_spec *spec, EVP_PKEY *key,
-    X509 *issuer, EVP_PKEY *signer)
+ca_hier_make_cert(const struct ca_hier_spec *spec, EVP_PKEY *key, X509 *issuer,
+    EVP_PKEY *signer)
 {
 	ASN1_INTEGER *serial = NULL;
 	const EVP_MD *md = NULL;
-	time_t now = time(NULL);
+	time_t not_before = time(NULL) - CA_BACKDATE_SECS;
 	X509 *x = NULL;
 	int rc = -1;
 
@@ -104,8 +105,8 @@ ca_hier_make_cert(const struct ca_hier_spec *spec, EVP_PKEY *key,
 		goto out;
 	}
 	if (ca_hier_name(x, spec, issuer) != 0 ||
-	    ca_set_validity(x, now - CA_BACKDATE_SECS,
-		now + (time_t)spec->days * 86400) != 0 ||
+	    ca_set_validity(
+	        x, not_before, not_before + (time_t)spec->days * 86400) != 0 ||
 	    ca_hier_exts(x, spec, issuer) != 0)
 		goto out;
 	if (ca_key_digest(signer, &md) != 0 || X509_sign(x, signer, md) <= 0) {
@@ -166,19 +167,20 @@ static int
 ca_hier_gen_root(struct ca_ctx *ctx, const struct cb_config *cfg,
     const char *dir, EVP_PKEY **root_key)
 {
-	struct ca_hier_spec spec = { cfg->ca_name, NULL, CA_ROOT_DAYS,
-		"critical,CA:TRUE" };
+	struct ca_hier_spec spec = {
+	    cfg->ca_name, NULL, CA_ROOT_DAYS, "critical,CA:TRUE"};
 	char *cn = cb_asprintf("%s Root CA", cfg->ca_name);
 	EVP_PKEY *key = NULL;
 	int rc = -1;
 
 	spec.cn = cn;
-	key = ca_hier_is_rsa(cfg) ? ca_key_new_rsa(3072)
-				  : ca_key_new_ec("P-384");
+	key =
+	    ca_hier_is_rsa(cfg) ? ca_key_new_rsa(3072) : ca_key_new_ec("P-384");
 	if (key == NULL)
 		goto out;
 	ctx->root = ca_hier_make_cert(&spec, key, NULL, NULL);
-	if (ctx->root == NULL || ca_hier_write(dir, "root", ctx->root, key) != 0)
+	if (ctx->root == NULL ||
+	    ca_hier_write(dir, "root", ctx->root, key) != 0)
 		goto out;
 	cb_log(LOG_NOTICE, "ca: generated root \"%s\" in %s", cn, dir);
 	*root_key = key;
@@ -195,18 +197,18 @@ static int
 ca_hier_gen_inter(struct ca_ctx *ctx, const struct cb_config *cfg,
     const char *dir, EVP_PKEY *root_key)
 {
-	struct ca_hier_spec spec = { cfg->ca_name, NULL, CA_INTER_DAYS,
-		"critical,CA:TRUE,pathlen:0" };
+	struct ca_hier_spec spec = {
+	    cfg->ca_name, NULL, CA_INTER_DAYS, "critical,CA:TRUE,pathlen:0"};
 	char *cn = cb_asprintf("%s Intermediate CA", cfg->ca_name);
 	int rc = -1;
 
 	spec.cn = cn;
-	ctx->inter_key = ca_hier_is_rsa(cfg) ? ca_key_new_rsa(2048)
-					     : ca_key_new_ec("P-256");
+	ctx->inter_key =
+	    ca_hier_is_rsa(cfg) ? ca_key_new_rsa(2048) : ca_key_new_ec("P-256");
 	if (ctx->inter_key == NULL)
 		goto out;
-	ctx->inter = ca_hier_make_cert(&spec, ctx->inter_key, ctx->root,
-	    root_key);
+	ctx->inter =
+	    ca_hier_make_cert(&spec, ctx->inter_key, ctx->root, root_key);
 	if (ctx->inter == NULL ||
 	    ca_hier_write(dir, "intermediate", ctx->inter, ctx->inter_key) != 0)
 		goto out;
@@ -252,8 +254,8 @@ out:
 }
 
 static int
-ca_hier_state_locked(struct ca_ctx *ctx, const struct cb_config *cfg,
-    const char *dir)
+ca_hier_state_locked(
+    struct ca_ctx *ctx, const struct cb_config *cfg, const char *dir)
 {
 	char *ipem = ca_path_join(dir, "intermediate.pem");
 	char *ikey = ca_path_join(dir, "intermediate.key");
@@ -267,8 +269,9 @@ ca_hier_state_locked(struct ca_ctx *ctx, const struct cb_config *cfg,
 			goto out;
 	} else if (ca_file_exists(ipem) || ca_file_exists(ikey)) {
 		/* Never silently replace a hierarchy clients may trust. */
-		cb_log(LOG_ERR, "ca: %s is missing but an intermediate exists; "
-				"restore it or remove %s",
+		cb_log(LOG_ERR,
+		    "ca: %s is missing but an intermediate exists; "
+		    "restore it or remove %s",
 		    ctx->root_path, dir);
 		goto out;
 	} else if (ca_hier_gen_root(ctx, cfg, dir, &root_key) != 0) {
@@ -324,8 +327,9 @@ ca_hier_files(struct ca_ctx *ctx, const struct cb_config *cfg)
 	if (!ca_str_set(cfg->ca_root_cert_file) ||
 	    !ca_str_set(cfg->ca_intermediate_cert_file) ||
 	    !ca_str_set(cfg->ca_intermediate_key_file)) {
-		cb_log(LOG_ERR, "ca: ca.root_cert, ca.intermediate_cert and "
-				"ca.intermediate_key go together");
+		cb_log(LOG_ERR,
+		    "ca: ca.root_cert, ca.intermediate_cert and "
+		    "ca.intermediate_key go together");
 		return -1;
 	}
 	ctx->root_path = cb_strdup(cfg->ca_root_cert_file);
@@ -337,15 +341,15 @@ ca_hier_files(struct ca_ctx *ctx, const struct cb_config *cfg)
 	return 0;
 }
 
-/* Checks the loaded hierarchy holds together and derives what signing
- * needs. */
+/* Checks the loaded hierarchy holds together. */
 static int
 ca_hier_finish(struct ca_ctx *ctx)
 {
 	ERR_clear_error();
 	if (X509_check_private_key(ctx->inter, ctx->inter_key) != 1) {
-		ca_log_ssl(LOG_ERR, "the intermediate key does not match the "
-				    "intermediate certificate");
+		ca_log_ssl(LOG_ERR,
+		    "the intermediate key does not match the "
+		    "intermediate certificate");
 		return -1;
 	}
 	if (X509_check_ca(ctx->inter) == 0) {
@@ -358,18 +362,32 @@ ca_hier_finish(struct ca_ctx *ctx)
 		ca_log_ssl(LOG_ERR, "the root did not sign the intermediate");
 		return -1;
 	}
+	if (X509_cmp_time(X509_get0_notAfter(ctx->inter), NULL) <= 0)
+		cb_log(LOG_WARNING, "ca: the intermediate has expired");
+	return 0;
+}
+
+/* What signing needs, derived once from the checked hierarchy. */
+static int
+ca_hier_derive(struct ca_ctx *ctx)
+{
 	if (ca_key_digest(ctx->inter_key, &ctx->md) != 0) {
 		cb_log(LOG_ERR, "ca: unsupported intermediate key type");
 		return -1;
 	}
-	if (X509_cmp_time(X509_get0_notAfter(ctx->inter), NULL) <= 0)
-		cb_log(LOG_WARNING, "ca: the intermediate has expired");
 	ctx->inter_keyid = ca_key_id(ctx->inter);
 	ctx->root_pem = ca_cert_to_pem(ctx->root);
 	ctx->inter_pem = ca_cert_to_pem(ctx->inter);
 	if (ctx->inter_keyid == NULL || ctx->root_pem == NULL ||
 	    ctx->inter_pem == NULL)
 		return -1;
+	/* Fill OpenSSL's lazy caches (the names' canonical encodings) now,
+	 * while one thread owns CTX; afterwards it is only read. */
+	if (i2d_X509_NAME(X509_get_subject_name(ctx->inter), NULL) <= 0 ||
+	    i2d_X509_NAME(X509_get_issuer_name(ctx->inter), NULL) <= 0) {
+		ca_log_ssl(LOG_ERR, "encoding the intermediate's names");
+		return -1;
+	}
 	return 0;
 }
 
@@ -391,11 +409,12 @@ ca_open_settings(struct ca_ctx *ctx, const struct cb_config *cfg)
 		n = strlen(cfg->base_url);
 		while (n > 0 && cfg->base_url[n - 1] == '/')
 			n--;
-		ctx->aia_url = cb_asprintf("%.*s/intermediate", (int)n,
-		    cfg->base_url);
+		ctx->aia_url =
+		    cb_asprintf("%.*s/intermediate", (int)n, cfg->base_url);
 	} else {
-		cb_log(LOG_WARNING, "ca: no server.base_url; certificates "
-				    "will carry no caIssuers URL");
+		cb_log(LOG_WARNING,
+		    "ca: no server.base_url; certificates "
+		    "will carry no caIssuers URL");
 	}
 }
 
@@ -414,7 +433,7 @@ ca_open(const struct cb_config *cfg)
 	} else if (ca_hier_state(ctx, cfg) != 0) {
 		goto out;
 	}
-	if (ca_hier_finish(ctx) != 0)
+	if (ca_hier_finish(ctx) != 0 || ca_hier_derive(ctx) != 0)
 		goto out;
 	rc = 0;
 out:

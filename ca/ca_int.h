@@ -26,16 +26,16 @@
  * may use it without a lock (OpenSSL objects are only read: signing uses a
  * fresh digest context per call). */
 struct ca_ctx {
-	X509 *root;			/* the trust anchor */
-	X509 *inter;			/* the issuer of leaves */
-	EVP_PKEY *inter_key;		/* the intermediate's private key */
-	EVP_PKEY *inter_pub;		/* borrowed from inter */
-	const EVP_MD *md;		/* leaf signature digest; NULL: EdDSA */
+	X509 *root;                     /* the trust anchor */
+	X509 *inter;                    /* the issuer of leaves */
+	EVP_PKEY *inter_key;            /* the intermediate's private key */
+	EVP_PKEY *inter_pub;            /* borrowed from inter */
+	const EVP_MD *md;               /* leaf signature digest; NULL: EdDSA */
 	ASN1_OCTET_STRING *inter_keyid; /* the leaves' AKI keyIdentifier */
 	char *root_pem, *inter_pem;
 	char *root_path;
-	char *aia_url;			    /* caIssuers URL, or NULL for none */
-	char *state_dir;		    /* NULL when files are configured */
+	char *aia_url;   /* caIssuers URL, or NULL for none */
+	char *state_dir; /* NULL when files are configured */
 	char *tls_cert_file, *tls_key_file; /* NULL: issue our own */
 	int validity_days;
 };
@@ -59,8 +59,8 @@ bool ca_file_exists(const char *path);
 char *ca_file_read(const char *path, size_t *len);
 /* Replaces PATH atomically with BUF (temporary file, fsync, rename) with
  * permissions MODE. Returns 0 or -1 (logged). */
-int ca_file_write(const char *path, const char *buf, size_t len, mode_t mode)
-    CB_MUSTCHECK;
+int ca_file_write(
+    const char *path, const char *buf, size_t len, mode_t mode) CB_MUSTCHECK;
 /* Wipes and frees a NUL-terminated secret; NULL is fine. */
 void ca_secret_free(char *s);
 
@@ -90,11 +90,10 @@ bool ca_name_is_ip(const char *name, unsigned char *out, size_t *outlen);
 int ca_serial_random(ASN1_INTEGER **out) CB_MUSTCHECK;
 /* Lowercase hex of a non-negative serial of at most 20 bytes ("00" for
  * zero). Returns 0 or -1. */
-int ca_serial_format(const ASN1_INTEGER *serial, char out[CA_SERIAL_LEN])
-    CB_MUSTCHECK;
+int ca_serial_format(
+    const ASN1_INTEGER *serial, char out[CA_SERIAL_LEN]) CB_MUSTCHECK;
 /* Sets X's validity to NOT_BEFORE..NOT_AFTER. */
-int ca_set_validity(X509 *x, time_t not_before, time_t not_after)
-    CB_MUSTCHECK;
+int ca_set_validity(X509 *x, time_t not_before, time_t not_after) CB_MUSTCHECK;
 /* Adds the extension NID from a fixed OpenSSL config string VALUE (never
  * from input). Returns 0 or -1 (logged). */
 int ca_ext_add_conf(X509 *x, int nid, const char *value) CB_MUSTCHECK;

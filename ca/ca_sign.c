@@ -134,7 +134,7 @@ ca_ext_add_ski(X509 *x)
 	if (id == NULL)
 		goto out;
 	if (X509_add1_ext_i2d(x, NID_subject_key_identifier, id, 0,
-		X509V3_ADD_DEFAULT) != 1) {
+	        X509V3_ADD_DEFAULT) != 1) {
 		ca_log_ssl(LOG_ERR, "adding the subject key identifier");
 		goto out;
 	}
@@ -154,7 +154,7 @@ ca_ext_add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
 	if (akid == NULL ||
 	    (akid->keyid = ASN1_OCTET_STRING_dup(keyid)) == NULL ||
 	    X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
-		X509V3_ADD_DEFAULT) != 1) {
+	        X509V3_ADD_DEFAULT) != 1) {
 		ca_log_ssl(LOG_ERR, "adding the authority key identifier");
 		goto out;
 	}
@@ -226,7 +226,7 @@ ca_ext_add_san(X509 *x, const char *const *names, int n, bool critical)
 		gn = NULL;
 	}
 	if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, critical ? 1 : 0,
-		X509V3_ADD_DEFAULT) != 1)
+	        X509V3_ADD_DEFAULT) != 1)
 		goto out;
 	rc = 0;
 out:
@@ -258,8 +258,8 @@ ca_ext_add_aia(X509 *x, const char *url)
 	if (sk_ACCESS_DESCRIPTION_push(aia, ad) <= 0)
 		goto out;
 	ad = NULL;
-	if (X509_add1_ext_i2d(x, NID_info_access, aia, 0,
-		X509V3_ADD_DEFAULT) != 1)
+	if (X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) !=
+	    1)
 		goto out;
 	rc = 0;
 out:
@@ -285,8 +285,8 @@ ca_leaf_ku(EVP_PKEY *pub, const char **ku, struct cb_problem *prob)
 		*ku = "critical,digitalSignature";
 		return 0;
 	}
-	return cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY,
-	    "unsupported public key type");
+	return cb_problem_set(
+	    prob, CB_PROB_BAD_PUBLIC_KEY, "unsupported public key type");
 }
 
 /* Names reach us checked by policy; refuse anything that could not be an
@@ -302,8 +302,8 @@ ca_leaf_check_names(const struct ca_issue_req *req, struct cb_problem *prob)
 	for (int i = 0; i < req->ndns; i++) {
 		len = strlen(req->dns_names[i]);
 		if (len == 0 || len > CB_MAX_DNS_NAME)
-			return cb_problem_set(prob,
-			    CB_PROB_REJECTED_IDENTIFIER, "bad name length");
+			return cb_problem_set(prob, CB_PROB_REJECTED_IDENTIFIER,
+			    "bad name length");
 		for (size_t j = 0; j < len; j++) {
 			unsigned char c = (unsigned char)req->dns_names[i][j];
 			if (c <= 0x20 || c >= 0x7f)
@@ -312,8 +312,8 @@ ca_leaf_check_names(const struct ca_issue_req *req, struct cb_problem *prob)
 				    "name with a character not allowed");
 		}
 	}
-	if (req->cn != NULL && (req->cn[0] == '\0' ||
-				   strlen(req->cn) > CA_MAX_CN))
+	if (req->cn != NULL &&
+	    (req->cn[0] == '\0' || strlen(req->cn) > CA_MAX_CN))
 		return cb_problem_set(prob, CB_PROB_BAD_CSR,
 		    "the common name must have 1 to %d characters", CA_MAX_CN);
 	return 0;
@@ -330,7 +330,7 @@ ca_leaf_subject(X509 *x, const char *cn)
 		goto out;
 	if (cn != NULL &&
 	    X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-		(const unsigned char *)cn, -1, -1, 0) != 1)
+	        (const unsigned char *)cn, -1, -1, 0) != 1)
 		goto out;
 	if (X509_set_subject_name(x, name) != 1)
 		goto out;
@@ -393,8 +393,8 @@ out:
 }
 
 static int
-ca_leaf_output(X509 *x, time_t not_before, time_t not_after,
-    struct ca_cert *out)
+ca_leaf_output(
+    X509 *x, time_t not_before, time_t not_after, struct ca_cert *out)
 {
 	unsigned char *p;
 	int len;
@@ -458,7 +458,7 @@ ca_issue(struct ca_ctx *ctx, const struct ca_issue_req *req,
 		goto out;
 	}
 	not_before = req->not_before != 0 ? req->not_before
-					  : time(NULL) - CA_BACKDATE_SECS;
+	                                  : time(NULL) - CA_BACKDATE_SECS;
 	not_after = req->not_after != 0
 	    ? req->not_after
 	    : not_before + (time_t)ctx->validity_days * 86400;
@@ -472,8 +472,8 @@ ca_issue(struct ca_ctx *ctx, const struct ca_issue_req *req,
 		    "could not sign the certificate");
 		goto out;
 	}
-	cb_log(LOG_INFO, "ca: signed serial=%s names=%d", out->serial,
-	    req->ndns);
+	cb_log(
+	    LOG_INFO, "ca: signed serial=%s names=%d", out->serial, req->ndns);
 	rc = 0;
 out:
 	if (rc != 0)

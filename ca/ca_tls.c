@@ -19,7 +19,7 @@
  * validity, so that it is not reissued at every start. */
 #define CA_TLS_MIN_DAYS 90
 
-static const char *const ca_tls_local[] = { "localhost", "127.0.0.1", "::1" };
+static const char *const ca_tls_local[] = {"localhost", "127.0.0.1", "::1"};
 #define CA_TLS_NLOCAL ((int)(sizeof(ca_tls_local) / sizeof(ca_tls_local[0])))
 
 struct ca_tls_names {
@@ -61,8 +61,8 @@ ca_tls_names_clear(struct ca_tls_names *names)
 
 /* NAMES, then localhost and the loopback addresses, lowercased, once each. */
 static int
-ca_tls_names_init(struct ca_tls_names *out, const char *const *names,
-    int nnames)
+ca_tls_names_init(
+    struct ca_tls_names *out, const char *const *names, int nnames)
 {
 	out->n = 0;
 	out->v = NULL;
@@ -91,7 +91,7 @@ ca_tls_covers(X509 *x, const struct ca_tls_names *names)
 		else
 			ok = X509_check_host(x, names->v[i], 0,
 			    X509_CHECK_FLAG_NO_WILDCARDS |
-				X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
+			        X509_CHECK_FLAG_NEVER_CHECK_SUBJECT,
 			    NULL);
 		if (ok != 1)
 			return false;
@@ -170,9 +170,9 @@ ca_tls_issue(struct ca_ctx *ctx, const char *cert_path, const char *key_path,
     const struct ca_tls_names *names, char **cert_pem, char **key_pem)
 {
 	int days = ctx->validity_days > CA_TLS_MIN_DAYS ? ctx->validity_days
-							: CA_TLS_MIN_DAYS;
-	struct ca_issue_req req = { 0 };
-	struct ca_cert cert = { 0 };
+	                                                : CA_TLS_MIN_DAYS;
+	struct ca_issue_req req = {0};
+	struct ca_cert cert = {0};
 	struct cb_problem prob;
 	EVP_PKEY *key = NULL;
 	int rc = -1;
@@ -216,8 +216,9 @@ ca_tls_files(const struct ca_ctx *ctx, char **cert_pem, char **key_pem)
 	int rc = -1;
 
 	if (ctx->tls_cert_file == NULL || ctx->tls_key_file == NULL) {
-		cb_log(LOG_ERR, "ca: server.tls_cert and server.tls_key go "
-				"together");
+		cb_log(LOG_ERR,
+		    "ca: server.tls_cert and server.tls_key go "
+		    "together");
 		goto out;
 	}
 	*cert_pem = ca_file_read(ctx->tls_cert_file, &clen);
@@ -255,8 +256,8 @@ ca_tls_state(struct ca_ctx *ctx, const struct ca_tls_names *names,
 	lock = ca_lock_dir(dir);
 	if (lock < 0)
 		goto out;
-	if (ca_tls_reuse(ctx, cert_path, key_path, names, cert_pem,
-		key_pem) == 0) {
+	if (ca_tls_reuse(ctx, cert_path, key_path, names, cert_pem, key_pem) ==
+	    0) {
 		rc = 0;
 		goto out;
 	}
@@ -274,7 +275,7 @@ int
 ca_tls_credentials(struct ca_ctx *ctx, const char *const *names, int nnames,
     char **cert_pem, char **key_pem)
 {
-	struct ca_tls_names all = { NULL, 0 };
+	struct ca_tls_names all = {NULL, 0};
 	int rc = -1;
 
 	*cert_pem = NULL;

@@ -62,8 +62,8 @@ ca_log_ssl(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	cb_log_write(level, "ca: %s: %s", msg,
-	    e.off > 0 ? e.buf : "(no OpenSSL error)");
+	cb_log_write(
+	    level, "ca: %s: %s", msg, e.off > 0 ? e.buf : "(no OpenSSL error)");
 }
 
 char *
@@ -180,8 +180,9 @@ ca_file_read(const char *path, size_t *len)
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > CA_MAX_FILE_BYTES) {
-		cb_log(LOG_ERR, "ca: %s: not a regular file of at most %d bytes",
-		    path, CA_MAX_FILE_BYTES);
+		cb_log(LOG_ERR,
+		    "ca: %s: not a regular file of at most %d bytes", path,
+		    CA_MAX_FILE_BYTES);
 		goto out;
 	}
 	buf = cb_malloc((size_t)st.st_size + 1);
@@ -245,8 +246,8 @@ ca_file_write(const char *path, const char *buf, size_t len, mode_t mode)
 	char *tmp = cb_asprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd, rc = -1;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    mode);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		cb_log(LOG_ERR, "ca: create %s: %s", tmp, strerror(errno));
 		goto out;

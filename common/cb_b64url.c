@@ -56,8 +56,8 @@ cb_b64url_value(unsigned char c)
 }
 
 int
-cb_b64url_decode(const char *in, size_t inlen, unsigned char **out,
-    size_t *outlen)
+cb_b64url_decode(
+    const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
 	unsigned char *buf = NULL;
 	uint32_t acc = 0;

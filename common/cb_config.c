@@ -151,15 +151,7 @@ static const char *const cb_cfg_keys[] = {CB_CFG_TABLE(CB_CFG_KEY) NULL};
 
 /* Indexed by syslog level; only LOG_ERR..LOG_DEBUG are accepted. */
 static const char *const cb_cfg_level_names[] = {
-    "emerg",
-    "alert",
-    "crit",
-    "err",
-    "warning",
-    "notice",
-    "info",
-    "debug",
-};
+    "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
 
 /* What one load works on; the error goes to ERR as "NAME: key: reason". */
 struct cb_cfg_load {
@@ -622,6 +614,8 @@ cb_config_load_buffer(const char *name, const char *buf, size_t len,
 	json_t *root = NULL;
 	int rc = -1;
 
+	if (name == NULL)
+		ld.name = "configuration";
 	cb_cfg_apply_defaults(cfg);
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';

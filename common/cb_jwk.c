@@ -3,7 +3,7 @@
  * thumbprints and JWS signature verification with OpenSSL 3. */
 #include "cb_jwk.h"
 
-#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,14 +22,14 @@
 struct cb_jwk_curve {
 	const char *crv;   /* JWK name */
 	const char *group; /* OpenSSL group name */
-	size_t field;	   /* bytes per coordinate and per R or S */
+	size_t field;      /* bytes per coordinate and per R or S */
 	enum cb_jwk_alg alg;
 };
 
 static const struct cb_jwk_curve cb_jwk_curves[] = {
-	{ "P-256", "prime256v1", 32, CB_JWK_ALG_ES256 },
-	{ "P-384", "secp384r1", 48, CB_JWK_ALG_ES384 },
-	{ "P-521", "secp521r1", 66, CB_JWK_ALG_ES512 },
+    {"P-256", "prime256v1", 32, CB_JWK_ALG_ES256},
+    {"P-384", "secp384r1", 48, CB_JWK_ALG_ES384},
+    {"P-521", "secp521r1", 66, CB_JWK_ALG_ES512},
 };
 
 #define CB_JWK_NCURVES (sizeof(cb_jwk_curves) / sizeof(cb_jwk_curves[0]))
@@ -38,19 +38,18 @@ static const struct cb_jwk_curve cb_jwk_curves[] = {
 #define CB_JWK_RSA_E 65537
 
 static const char *const cb_jwk_alg_names[] = {
-	[CB_JWK_ALG_NONE] = "none",
-	[CB_JWK_ALG_RS256] = "RS256",
-	[CB_JWK_ALG_ES256] = "ES256",
-	[CB_JWK_ALG_ES384] = "ES384",
-	[CB_JWK_ALG_ES512] = "ES512",
-	[CB_JWK_ALG_EDDSA] = "EdDSA",
+    [CB_JWK_ALG_NONE] = "none",
+    [CB_JWK_ALG_RS256] = "RS256",
+    [CB_JWK_ALG_ES256] = "ES256",
+    [CB_JWK_ALG_ES384] = "ES384",
+    [CB_JWK_ALG_ES512] = "ES512",
+    [CB_JWK_ALG_EDDSA] = "EdDSA",
 };
 
 /* Members that only a private key carries (RFC 7518 6.2.2, 6.3.2; RFC 8037
  * 2) and the symmetric key of kty "oct". */
 static const char *const cb_jwk_private_members[] = {
-	"d", "p", "q", "dp", "dq", "qi", "oth", "k",
-};
+    "d", "p", "q", "dp", "dq", "qi", "oth", "k"};
 
 /* Logs OpenSSL's error queue in one line, then empties it. */
 static void
@@ -143,8 +142,7 @@ cb_jwk_fromdata(const char *type, OSSL_PARAM_BLD *bld)
 
 	params = OSSL_PARAM_BLD_to_param(bld);
 	ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-	if (params == NULL || ctx == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
 	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
@@ -167,8 +165,8 @@ cb_jwk_rsa_check(const BIGNUM *n, const BIGNUM *e, struct cb_problem *prob)
 		    "RSA key of %d bits; %d to %d bits are accepted", bits,
 		    CB_MIN_RSA_BITS, CB_MAX_RSA_BITS);
 	if (!BN_is_odd(n))
-		return cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY,
-		    "RSA modulus is even");
+		return cb_problem_set(
+		    prob, CB_PROB_BAD_PUBLIC_KEY, "RSA modulus is even");
 	if (!BN_is_word(e, CB_JWK_RSA_E))
 		return cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY,
 		    "RSA public exponent must be 65537");
@@ -202,8 +200,8 @@ cb_jwk_rsa_build(const json_t *jwk, struct cb_problem *prob)
 	if (OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
 	    (pkey = cb_jwk_fromdata("RSA", bld)) == NULL)
-		cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY,
-		    "RSA key not accepted");
+		cb_problem_set(
+		    prob, CB_PROB_BAD_PUBLIC_KEY, "RSA key not accepted");
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(n);
@@ -265,10 +263,10 @@ cb_jwk_ec_build(const json_t *jwk, struct cb_problem *prob)
 	memcpy(point + 1, x, c->field);
 	memcpy(point + 1 + c->field, y, c->field);
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-		c->group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-		point, 1 + 2 * c->field) != 1 ||
+	    OSSL_PARAM_BLD_push_utf8_string(
+	        bld, OSSL_PKEY_PARAM_GROUP_NAME, c->group, 0) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(
+	        bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * c->field) != 1 ||
 	    (pkey = cb_jwk_fromdata("EC", bld)) == NULL) {
 		cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY,
 		    "EC public key is not a valid point of its curve");
@@ -314,8 +312,8 @@ cb_jwk_okp_build(const json_t *jwk, struct cb_problem *prob)
 	pkey = EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xlen);
 	if (pkey == NULL) {
 		ERR_clear_error();
-		cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY,
-		    "Ed25519 key not accepted");
+		cb_problem_set(
+		    prob, CB_PROB_BAD_PUBLIC_KEY, "Ed25519 key not accepted");
 	}
 out:
 	free(x);
@@ -324,8 +322,8 @@ out:
 
 /* Adds member NAME = base64url(BUF) to OBJ. */
 static int
-cb_jwk_set_b64(json_t *obj, const char *name, const unsigned char *buf,
-    size_t len)
+cb_jwk_set_b64(
+    json_t *obj, const char *name, const unsigned char *buf, size_t len)
 {
 	char *s = cb_b64url_encode(buf, len);
 	int rc = json_object_set_new(obj, name, json_string(s));
@@ -406,8 +404,7 @@ cb_jwk_okp_json(EVP_PKEY *pkey, json_t *obj)
 	unsigned char x[CB_JWK_ED25519_LEN];
 	size_t len = sizeof(x);
 
-	if (EVP_PKEY_get_raw_public_key(pkey, x, &len) != 1 ||
-	    len != sizeof(x))
+	if (EVP_PKEY_get_raw_public_key(pkey, x, &len) != 1 || len != sizeof(x))
 		return -1;
 	if (json_object_set_new(obj, "kty", json_string("OKP")) != 0 ||
 	    json_object_set_new(obj, "crv", json_string("Ed25519")) != 0 ||
@@ -459,13 +456,12 @@ cb_jwk_finish(EVP_PKEY *pkey, struct cb_jwk *out)
 	if (canon == NULL)
 		goto out;
 	if (EVP_Digest(canon, strlen(canon), md, &mdlen, EVP_sha256(), NULL) !=
-		1 ||
-	    mdlen != 32) {
+	    1) {
 		cb_jwk_log_ssl("SHA-256");
 		goto out;
 	}
 	b64 = cb_b64url_encode(md, mdlen);
-	memcpy(out->thumbprint, b64, CB_JWK_THUMBPRINT_LEN);
+	snprintf(out->thumbprint, sizeof(out->thumbprint), "%s", b64);
 	out->json = cb_strdup(canon);
 	out->pkey = pkey;
 	pkey = NULL;
@@ -481,8 +477,8 @@ out:
 static bool
 cb_jwk_has_private(const json_t *jwk)
 {
-	size_t n = sizeof(cb_jwk_private_members) /
-	    sizeof(cb_jwk_private_members[0]);
+	size_t n =
+	    sizeof(cb_jwk_private_members) / sizeof(cb_jwk_private_members[0]);
 
 	for (size_t i = 0; i < n; i++)
 		if (json_object_get(jwk, cb_jwk_private_members[i]) != NULL)
@@ -534,8 +530,8 @@ out:
 }
 
 int
-cb_jwk_parse_text(const char *json, size_t len, struct cb_jwk *out,
-    struct cb_problem *prob)
+cb_jwk_parse_text(
+    const char *json, size_t len, struct cb_jwk *out, struct cb_problem *prob)
 {
 	json_error_t jerr;
 	json_t *obj = NULL;
@@ -704,8 +700,8 @@ cb_jwk_verify(const struct cb_jwk *jwk, enum cb_jwk_alg alg,
 	}
 	if ((mctx = EVP_MD_CTX_new()) == NULL)
 		goto out;
-	if (EVP_DigestVerifyInit(mctx, NULL, cb_jwk_alg_md(alg), NULL,
-		jwk->pkey) != 1)
+	if (EVP_DigestVerifyInit(
+	        mctx, NULL, cb_jwk_alg_md(alg), NULL, jwk->pkey) != 1)
 		goto out;
 	if (EVP_DigestVerify(mctx, vsig, vlen, data, len) != 1)
 		goto out;

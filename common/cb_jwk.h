@@ -26,7 +26,7 @@ enum cb_jwk_alg {
 #define CB_JWK_THUMBPRINT_LEN 44
 
 struct cb_jwk {
-	EVP_PKEY *pkey;				/* owned; public key only */
+	EVP_PKEY *pkey;                         /* owned; public key only */
 	char thumbprint[CB_JWK_THUMBPRINT_LEN]; /* RFC 7638, base64url */
 	char *json; /* owned; canonical JSON of the required members */
 };

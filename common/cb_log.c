@@ -11,7 +11,14 @@
 int cb_log_threshold = LOG_INFO;
 
 static const char *const cb_level_names[] = {
-	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+    "emerg",
+    "alert",
+    "crit",
+    "err",
+    "warning",
+    "notice",
+    "info",
+    "debug",
 };
 
 void
@@ -44,8 +51,8 @@ cb_log_write(int level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	off = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line + off, sizeof(line) - off, ".%03ldZ %s: ",
-	    ts.tv_nsec / 1000000, cb_level_names[level]);
+	n = snprintf(line + off, sizeof(line) - off,
+	    ".%03ldZ %s: ", ts.tv_nsec / 1000000, cb_level_names[level]);
 	off += (size_t)n;
 	va_start(ap, fmt);
 	n = vsnprintf(line + off, sizeof(line) - off - 1, fmt, ap);

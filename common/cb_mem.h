@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
-/* Cobble's allocators: log and abort on out-of-memory, so callers never check. */
+/* Cobble's allocators: log and abort on out-of-memory, so callers never check.
+ */
 #ifndef CB_MEM_H
 #define CB_MEM_H
 

@@ -13,37 +13,36 @@ struct cb_prob_info {
 
 /* RFC 8555 6.7 lists the types; the statuses follow Boulder and Pebble. */
 static const struct cb_prob_info cb_prob_table[CB_PROB_TYPE_COUNT] = {
-	[CB_PROB_NONE] = { "", 200 },
-	[CB_PROB_ACCOUNT_DOES_NOT_EXIST] = { "accountDoesNotExist", 400 },
-	[CB_PROB_ALREADY_REVOKED] = { "alreadyRevoked", 400 },
-	[CB_PROB_BAD_CSR] = { "badCSR", 400 },
-	[CB_PROB_BAD_NONCE] = { "badNonce", 400 },
-	[CB_PROB_BAD_PUBLIC_KEY] = { "badPublicKey", 400 },
-	[CB_PROB_BAD_REVOCATION_REASON] = { "badRevocationReason", 400 },
-	[CB_PROB_BAD_SIGNATURE_ALGORITHM] = { "badSignatureAlgorithm", 400 },
-	[CB_PROB_CAA] = { "caa", 403 },
-	[CB_PROB_COMPOUND] = { "compound", 400 },
-	[CB_PROB_CONNECTION] = { "connection", 400 },
-	[CB_PROB_DNS] = { "dns", 400 },
-	[CB_PROB_EXTERNAL_ACCOUNT_REQUIRED] = { "externalAccountRequired",
-	    400 },
-	[CB_PROB_INCORRECT_RESPONSE] = { "incorrectResponse", 400 },
-	[CB_PROB_INVALID_CONTACT] = { "invalidContact", 400 },
-	[CB_PROB_MALFORMED] = { "malformed", 400 },
-	[CB_PROB_ORDER_NOT_READY] = { "orderNotReady", 403 },
-	[CB_PROB_RATE_LIMITED] = { "rateLimited", 429 },
-	[CB_PROB_REJECTED_IDENTIFIER] = { "rejectedIdentifier", 400 },
-	[CB_PROB_SERVER_INTERNAL] = { "serverInternal", 500 },
-	[CB_PROB_TLS] = { "tls", 400 },
-	[CB_PROB_UNAUTHORIZED] = { "unauthorized", 403 },
-	[CB_PROB_UNSUPPORTED_CONTACT] = { "unsupportedContact", 400 },
-	[CB_PROB_UNSUPPORTED_IDENTIFIER] = { "unsupportedIdentifier", 400 },
-	[CB_PROB_USER_ACTION_REQUIRED] = { "userActionRequired", 403 },
-	[CB_PROB_NOT_FOUND] = { "notFound", 404 },
-	[CB_PROB_METHOD_NOT_ALLOWED] = { "methodNotAllowed", 405 },
-	[CB_PROB_UNSUPPORTED_MEDIA_TYPE] = { "unsupportedMediaType", 415 },
-	[CB_PROB_PAYLOAD_TOO_LARGE] = { "payloadTooLarge", 413 },
-	[CB_PROB_CONFLICT] = { "conflict", 409 },
+    [CB_PROB_NONE] = {"", 200},
+    [CB_PROB_ACCOUNT_DOES_NOT_EXIST] = {"accountDoesNotExist", 400},
+    [CB_PROB_ALREADY_REVOKED] = {"alreadyRevoked", 400},
+    [CB_PROB_BAD_CSR] = {"badCSR", 400},
+    [CB_PROB_BAD_NONCE] = {"badNonce", 400},
+    [CB_PROB_BAD_PUBLIC_KEY] = {"badPublicKey", 400},
+    [CB_PROB_BAD_REVOCATION_REASON] = {"badRevocationReason", 400},
+    [CB_PROB_BAD_SIGNATURE_ALGORITHM] = {"badSignatureAlgorithm", 400},
+    [CB_PROB_CAA] = {"caa", 403},
+    [CB_PROB_COMPOUND] = {"compound", 400},
+    [CB_PROB_CONNECTION] = {"connection", 400},
+    [CB_PROB_DNS] = {"dns", 400},
+    [CB_PROB_EXTERNAL_ACCOUNT_REQUIRED] = {"externalAccountRequired", 400},
+    [CB_PROB_INCORRECT_RESPONSE] = {"incorrectResponse", 400},
+    [CB_PROB_INVALID_CONTACT] = {"invalidContact", 400},
+    [CB_PROB_MALFORMED] = {"malformed", 400},
+    [CB_PROB_ORDER_NOT_READY] = {"orderNotReady", 403},
+    [CB_PROB_RATE_LIMITED] = {"rateLimited", 429},
+    [CB_PROB_REJECTED_IDENTIFIER] = {"rejectedIdentifier", 400},
+    [CB_PROB_SERVER_INTERNAL] = {"serverInternal", 500},
+    [CB_PROB_TLS] = {"tls", 400},
+    [CB_PROB_UNAUTHORIZED] = {"unauthorized", 403},
+    [CB_PROB_UNSUPPORTED_CONTACT] = {"unsupportedContact", 400},
+    [CB_PROB_UNSUPPORTED_IDENTIFIER] = {"unsupportedIdentifier", 400},
+    [CB_PROB_USER_ACTION_REQUIRED] = {"userActionRequired", 403},
+    [CB_PROB_NOT_FOUND] = {"notFound", 404},
+    [CB_PROB_METHOD_NOT_ALLOWED] = {"methodNotAllowed", 405},
+    [CB_PROB_UNSUPPORTED_MEDIA_TYPE] = {"unsupportedMediaType", 415},
+    [CB_PROB_PAYLOAD_TOO_LARGE] = {"payloadTooLarge", 413},
+    [CB_PROB_CONFLICT] = {"conflict", 409},
 };
 
 #define CB_PROB_URN_PREFIX "urn:ietf:params:acme:error:"
@@ -67,8 +66,8 @@ cb_problem_init(struct cb_problem *prob)
 }
 
 int
-cb_problem_set(struct cb_problem *prob, enum cb_prob_type type,
-    const char *fmt, ...)
+cb_problem_set(
+    struct cb_problem *prob, enum cb_prob_type type, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -82,8 +81,8 @@ cb_problem_set(struct cb_problem *prob, enum cb_prob_type type,
 }
 
 void
-cb_problem_set_ident(struct cb_problem *prob, const char *type,
-    const char *value)
+cb_problem_set_ident(
+    struct cb_problem *prob, const char *type, const char *value)
 {
 	if (prob == NULL)
 		return;
@@ -120,30 +119,30 @@ cb_prob_type_urn(enum cb_prob_type type)
 {
 	static const char *const urns[CB_PROB_NOT_FOUND] = {
 #define U(t, n) [t] = CB_PROB_URN_PREFIX n
-		U(CB_PROB_ACCOUNT_DOES_NOT_EXIST, "accountDoesNotExist"),
-		U(CB_PROB_ALREADY_REVOKED, "alreadyRevoked"),
-		U(CB_PROB_BAD_CSR, "badCSR"),
-		U(CB_PROB_BAD_NONCE, "badNonce"),
-		U(CB_PROB_BAD_PUBLIC_KEY, "badPublicKey"),
-		U(CB_PROB_BAD_REVOCATION_REASON, "badRevocationReason"),
-		U(CB_PROB_BAD_SIGNATURE_ALGORITHM, "badSignatureAlgorithm"),
-		U(CB_PROB_CAA, "caa"),
-		U(CB_PROB_COMPOUND, "compound"),
-		U(CB_PROB_CONNECTION, "connection"),
-		U(CB_PROB_DNS, "dns"),
-		U(CB_PROB_EXTERNAL_ACCOUNT_REQUIRED, "externalAccountRequired"),
-		U(CB_PROB_INCORRECT_RESPONSE, "incorrectResponse"),
-		U(CB_PROB_INVALID_CONTACT, "invalidContact"),
-		U(CB_PROB_MALFORMED, "malformed"),
-		U(CB_PROB_ORDER_NOT_READY, "orderNotReady"),
-		U(CB_PROB_RATE_LIMITED, "rateLimited"),
-		U(CB_PROB_REJECTED_IDENTIFIER, "rejectedIdentifier"),
-		U(CB_PROB_SERVER_INTERNAL, "serverInternal"),
-		U(CB_PROB_TLS, "tls"),
-		U(CB_PROB_UNAUTHORIZED, "unauthorized"),
-		U(CB_PROB_UNSUPPORTED_CONTACT, "unsupportedContact"),
-		U(CB_PROB_UNSUPPORTED_IDENTIFIER, "unsupportedIdentifier"),
-		U(CB_PROB_USER_ACTION_REQUIRED, "userActionRequired"),
+	    U(CB_PROB_ACCOUNT_DOES_NOT_EXIST, "accountDoesNotExist"),
+	    U(CB_PROB_ALREADY_REVOKED, "alreadyRevoked"),
+	    U(CB_PROB_BAD_CSR, "badCSR"),
+	    U(CB_PROB_BAD_NONCE, "badNonce"),
+	    U(CB_PROB_BAD_PUBLIC_KEY, "badPublicKey"),
+	    U(CB_PROB_BAD_REVOCATION_REASON, "badRevocationReason"),
+	    U(CB_PROB_BAD_SIGNATURE_ALGORITHM, "badSignatureAlgorithm"),
+	    U(CB_PROB_CAA, "caa"),
+	    U(CB_PROB_COMPOUND, "compound"),
+	    U(CB_PROB_CONNECTION, "connection"),
+	    U(CB_PROB_DNS, "dns"),
+	    U(CB_PROB_EXTERNAL_ACCOUNT_REQUIRED, "externalAccountRequired"),
+	    U(CB_PROB_INCORRECT_RESPONSE, "incorrectResponse"),
+	    U(CB_PROB_INVALID_CONTACT, "invalidContact"),
+	    U(CB_PROB_MALFORMED, "malformed"),
+	    U(CB_PROB_ORDER_NOT_READY, "orderNotReady"),
+	    U(CB_PROB_RATE_LIMITED, "rateLimited"),
+	    U(CB_PROB_REJECTED_IDENTIFIER, "rejectedIdentifier"),
+	    U(CB_PROB_SERVER_INTERNAL, "serverInternal"),
+	    U(CB_PROB_TLS, "tls"),
+	    U(CB_PROB_UNAUTHORIZED, "unauthorized"),
+	    U(CB_PROB_UNSUPPORTED_CONTACT, "unsupportedContact"),
+	    U(CB_PROB_UNSUPPORTED_IDENTIFIER, "unsupportedIdentifier"),
+	    U(CB_PROB_USER_ACTION_REQUIRED, "userActionRequired"),
 #undef U
 	};
 
@@ -213,8 +212,8 @@ cb_problem_to_json(const struct cb_problem *prob)
 
 		if (sj != NULL && s->ident_type[0] != '\0')
 			json_object_set_new(sj, "identifier",
-			    cb_problem_ident_json(s->ident_type,
-				s->ident_value));
+			    cb_problem_ident_json(
+			        s->ident_type, s->ident_value));
 		json_array_append_new(subs, sj);
 	}
 	json_object_set_new(obj, "subproblems", subs);

@@ -35,7 +35,8 @@ enum cb_prob_type {
 	CB_PROB_UNSUPPORTED_CONTACT,
 	CB_PROB_UNSUPPORTED_IDENTIFIER,
 	CB_PROB_USER_ACTION_REQUIRED,
-	/* HTTP-level refusals: rendered as "malformed" with their own status. */
+	/* HTTP-level refusals: rendered as "malformed" with their own status.
+	 */
 	CB_PROB_NOT_FOUND,
 	CB_PROB_METHOD_NOT_ALLOWED,
 	CB_PROB_UNSUPPORTED_MEDIA_TYPE,
@@ -58,7 +59,8 @@ struct cb_subproblem {
 struct cb_problem {
 	enum cb_prob_type type;
 	char detail[CB_PROB_DETAIL_MAX];
-	/* Optional: the identifier the problem is about (ident_type "" if none). */
+	/* Optional: the identifier the problem is about (ident_type "" if
+	 * none). */
 	char ident_type[8];
 	char ident_value[CB_PROB_IDENT_MAX];
 	int nsub;
@@ -73,8 +75,8 @@ void cb_problem_init(struct cb_problem *prob);
 int cb_problem_set(struct cb_problem *prob, enum cb_prob_type type,
     const char *fmt, ...) CB_PRINTF(3, 4);
 /* Records the identifier PROB is about. */
-void cb_problem_set_ident(struct cb_problem *prob, const char *type,
-    const char *value);
+void cb_problem_set_ident(
+    struct cb_problem *prob, const char *type, const char *value);
 /* Appends a subproblem (RFC 8555 6.7.1); ignored when the array is full. */
 void cb_problem_add_sub(struct cb_problem *prob, enum cb_prob_type type,
     const char *ident_type, const char *ident_value, const char *fmt, ...)

@@ -24,8 +24,7 @@ int pa_dns_name_check(const char *name, bool allow_wildcard, char *out,
     bool *wildcard, struct cb_problem *prob) CB_MUSTCHECK;
 /* Checks an account contact: a "mailto:" URL with one address, no
  * hfields, a plausible domain; sets unsupportedContact or invalidContact. */
-int pa_contact_check(const char *contact, struct cb_problem *prob)
-    CB_MUSTCHECK;
+int pa_contact_check(const char *contact, struct cb_problem *prob) CB_MUSTCHECK;
 /* Key policy for account and certificate keys: RSA 2048/3072/4096 with
  * e = 65537, ECDSA P-256 or P-384 (and for accounts also P-521 and Ed25519
  * when ACCOUNT_KEY). Sets FAIL_TYPE (badPublicKey or badCSR) on refusal. */
@@ -39,8 +38,8 @@ struct pa_addr_policy {
 
 /* True when validation may connect to SA under POL: reserved, multicast,
  * unspecified and documentation ranges are never allowed. */
-bool pa_addr_is_allowed(const struct sockaddr *sa,
-    const struct pa_addr_policy *pol);
+bool pa_addr_is_allowed(
+    const struct sockaddr *sa, const struct pa_addr_policy *pol);
 /* SHA-256 over the sorted, deduplicated, lowercased NAMES joined by ","
  * (the certificate's FQDN set, for rate limits and renewal detection). */
 void pa_fqdn_set_hash(const char *const *names, int n, unsigned char out[32]);

@@ -27,10 +27,10 @@ static int
 cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"check-config", no_argument, NULL, 'C'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct cb_config cfg;
 	const char *path = NULL;
@@ -58,7 +58,7 @@ cmd_serve(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	cb_config_defaults(&cfg);
+	/* cb_config_load() starts from the defaults itself. */
 	if (cb_config_load(path, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "cobble: %s\n", err);
 		cb_config_clear(&cfg);
@@ -78,13 +78,13 @@ cmd_serve(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-			     strcmp(argv[1], "-h") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return 0;
 	}
-	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 ||
-			     strcmp(argv[1], "-V") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
 		printf("cobble %s\n", COBBLE_VERSION);
 		return 0;
 	}

@@ -34,8 +34,8 @@ ra_csr_has_name(const struct ca_csr *csr, const char *name)
 /* RFC 8555 7.4: the CSR names exactly the order's identifiers; the CN, if
  * present, is one of them. */
 static int
-ra_check_csr_names(const struct ca_csr *csr, const struct sa_order *o,
-    struct cb_problem *prob)
+ra_check_csr_names(
+    const struct ca_csr *csr, const struct sa_order *o, struct cb_problem *prob)
 {
 	if (csr->nip > 0)
 		return cb_problem_set(prob, CB_PROB_BAD_CSR,
@@ -77,11 +77,10 @@ ra_lock_ready_order(struct wfe_req *req, struct sa_conn *db, int64_t id,
 	int rc = sa_order_get_for_update(db, id, o);
 
 	if (rc == SA_NOTFOUND)
-		return cb_problem_set(prob, CB_PROB_NOT_FOUND,
-		    "no such order");
+		return cb_problem_set(prob, CB_PROB_NOT_FOUND, "no such order");
 	if (rc != SA_OK)
-		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot load the order");
+		return cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot load the order");
 	if (o->account_id != req->account.id)
 		return cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
 		    "this order belongs to another account");
@@ -94,13 +93,12 @@ ra_lock_ready_order(struct wfe_req *req, struct sa_conn *db, int64_t id,
 
 static int
 ra_sign_and_record(struct wfe_req *req, struct sa_conn *db,
-    const struct sa_order *o, const struct ca_csr *csr,
-    struct cb_problem *prob)
+    const struct sa_order *o, const struct ca_csr *csr, struct cb_problem *prob)
 {
 	const char **names = cb_calloc((size_t)o->nauthz, sizeof(*names));
-	struct ca_issue_req ir = { 0 };
-	struct sa_new_cert nc = { 0 };
-	struct ca_cert cert = { 0 };
+	struct ca_issue_req ir = {0};
+	struct sa_new_cert nc = {0};
+	struct ca_cert cert = {0};
 	int rc = -1;
 
 	for (int i = 0; i < o->nauthz; i++)
@@ -145,8 +143,8 @@ int
 ra_finalize(struct wfe_req *req, struct sa_conn *db, int64_t order_id,
     const struct wfe_finalize *fin, struct cb_problem *prob)
 {
-	struct sa_order o = { 0 };
-	struct ca_csr csr = { 0 };
+	struct sa_order o = {0};
+	struct ca_csr csr = {0};
 	bool in_tx = false;
 	int rc = -1;
 

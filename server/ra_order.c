@@ -34,8 +34,8 @@ ra_order_status(const struct sa_order *o, time_t now)
 	if (o->expires <= now)
 		return SA_STATUS_INVALID;
 	for (int i = 0; i < o->nauthz; i++) {
-		enum sa_status st = ra_authz_status(o->authz[i].status,
-		    o->authz[i].expires, now);
+		enum sa_status st = ra_authz_status(
+		    o->authz[i].status, o->authz[i].expires, now);
 
 		if (st == SA_STATUS_INVALID || st == SA_STATUS_DEACTIVATED ||
 		    st == SA_STATUS_EXPIRED)
@@ -53,19 +53,20 @@ static const struct {
 	bool wildcard;
 	const char *challenge;
 } ra_challenge_table[] = {
-	{ "dns", false, "http-01" },
+    {"dns", false, "http-01"},
 };
 
 static int
 ra_fill_challenges(struct sa_new_authz *na, struct cb_problem *prob)
 {
-	for (size_t i = 0; i < sizeof(ra_challenge_table) /
-		 sizeof(ra_challenge_table[0]); i++) {
+	for (size_t i = 0;
+	     i < sizeof(ra_challenge_table) / sizeof(ra_challenge_table[0]);
+	     i++) {
 		struct sa_new_challenge *ch;
 		char *token;
 
 		if (strcmp(ra_challenge_table[i].ident_type, na->ident.type) !=
-			0 ||
+		        0 ||
 		    ra_challenge_table[i].wildcard != na->wildcard ||
 		    na->nchallenges >= SA_MAX_CHALLENGES)
 			continue;
@@ -104,7 +105,7 @@ ra_check_identifiers(const struct wfe_new_order *no, struct sa_new_authz *out,
 			    "identifier type \"%s\" is not supported",
 			    no->idents[i].type);
 		else if (pa_dns_name_check(no->idents[i].value, false,
-			     na->ident.value, &na->wildcard, &p) == 0)
+		             na->ident.value, &na->wildcard, &p) == 0)
 			snprintf(na->ident.type, sizeof(na->ident.type), "dns");
 		if (cb_problem_is_set(&p)) {
 			cb_problem_add_sub(prob, p.type, no->idents[i].type,
@@ -139,13 +140,13 @@ ra_check_validity(const struct cb_config *cfg, const struct wfe_new_order *no,
 
 	if (no->not_before != 0 &&
 	    (no->not_before < now - RA_MAX_BACKDATE ||
-		no->not_before > now + cfg->order_lifetime))
+	        no->not_before > now + cfg->order_lifetime))
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "notBefore must be within a day before now and the order "
 		    "lifetime after it");
 	if (no->not_after != 0 &&
 	    (no->not_after <= start || no->not_after <= now ||
-		no->not_after - start > max))
+	        no->not_after - start > max))
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "notAfter must be after notBefore and now, at most %d "
 		    "days after notBefore",
@@ -190,8 +191,9 @@ ra_prepare_authzs(struct wfe_req *req, struct sa_conn *db,
 	const struct cb_config *cfg = req->ctx->cfg;
 
 	for (int i = 0; i < n; i++) {
-		int rc = sa_authz_find_valid(db, req->account.id,
-		    &authz[i].ident, authz[i].wildcard, now, &authz[i].reuse_id);
+		int rc =
+		    sa_authz_find_valid(db, req->account.id, &authz[i].ident,
+		        authz[i].wildcard, now, &authz[i].reuse_id);
 
 		if (rc == SA_OK)
 			continue;
@@ -208,12 +210,11 @@ ra_prepare_authzs(struct wfe_req *req, struct sa_conn *db,
 
 int
 ra_new_order(struct wfe_req *req, struct sa_conn *db,
-    const struct wfe_new_order *no, int64_t *order_id,
-    struct cb_problem *prob)
+    const struct wfe_new_order *no, int64_t *order_id, struct cb_problem *prob)
 {
 	const struct cb_config *cfg = req->ctx->cfg;
 	struct sa_new_authz *authz = NULL;
-	struct sa_new_order so = { 0 };
+	struct sa_new_order so = {0};
 	time_t now = time(NULL);
 	char *key = NULL;
 	int n = 0, rc = -1, src;
@@ -226,8 +227,8 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	/* RFC 8555 leaves reuse to the CA: an identical pending order
 	 * (no validity requested) is returned again. */
 	if (no->not_before == 0 && no->not_after == 0) {
-		src = sa_order_find_pending(db, req->account.id, key, now,
-		    order_id);
+		src = sa_order_find_pending(
+		    db, req->account.id, key, now, order_id);
 		if (src == SA_OK) {
 			rc = 0;
 			goto out;
@@ -248,8 +249,8 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	so.nauthz = n;
 	so.authz = authz;
 	if (sa_order_insert(db, &so, order_id) != SA_OK) {
-		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot store the order");
+		cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot store the order");
 		goto out;
 	}
 	rc = 0;

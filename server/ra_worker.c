@@ -48,8 +48,8 @@ ra_problem_text(const struct cb_problem *prob)
 }
 
 static void
-ra_record(struct ra_worker *w, const struct sa_task *t,
-    const struct va_result *res)
+ra_record(
+    struct ra_worker *w, const struct sa_task *t, const struct va_result *res)
 {
 	const struct cb_config *cfg = w->ctx->cfg;
 	struct sa_conn *db = sa_pool_acquire(w->ctx->pool);
@@ -81,13 +81,13 @@ static void
 ra_validate(struct ra_worker *w, const struct sa_task *t)
 {
 	char *keyauth = cb_key_authorization(t->token, t->thumbprint);
-	struct va_result res = { 0 };
+	struct va_result res = {0};
 	struct va_task vt = {
-		.challenge_type = t->type,
-		.ident_type = t->ident.type,
-		.ident_value = t->ident.value,
-		.token = t->token,
-		.key_authorization = keyauth,
+	    .challenge_type = t->type,
+	    .ident_type = t->ident.type,
+	    .ident_value = t->ident.value,
+	    .token = t->token,
+	    .key_authorization = keyauth,
 	};
 
 	if (va_validate(w->va, &vt, &res) != 0 && !cb_problem_is_set(&res.prob))
@@ -165,13 +165,13 @@ ra_worker_new(struct wfe_ctx *ctx, const char *conninfo, int index)
 	const struct cb_config *cfg = ctx->cfg;
 	struct ra_worker *w = cb_calloc(1, sizeof(*w));
 	struct va_config vc = {
-		.http01_port = cfg->va_http01_port,
-		.dns_server = cfg->va_dns_server,
-		.allow_loopback = cfg->va_allow_loopback,
-		.allow_private = cfg->va_allow_private,
-		.timeout_ms = cfg->va_timeout_ms,
-		.always_valid = cfg->va_always_valid,
-		.delay_ms = cfg->va_delay_ms,
+	    .http01_port = cfg->va_http01_port,
+	    .dns_server = cfg->va_dns_server,
+	    .allow_loopback = cfg->va_allow_loopback,
+	    .allow_private = cfg->va_allow_private,
+	    .timeout_ms = cfg->va_timeout_ms,
+	    .always_valid = cfg->va_always_valid,
+	    .delay_ms = cfg->va_delay_ms,
 	};
 
 	w->ctx = ctx;

@@ -20,8 +20,7 @@ wfe_contacts_check(char *const *contacts, int n, struct cb_problem *prob)
 
 /* Answers with the account A: 201 when CREATED, else 200. */
 static void
-wfe_account_reply(struct wfe_req *req, const struct sa_account *a,
-    bool created)
+wfe_account_reply(struct wfe_req *req, const struct sa_account *a, bool created)
 {
 	char *url = wfe_url(req, "/acme/acct/%" PRId64, a->id);
 
@@ -59,25 +58,25 @@ static int
 wfe_create_account(struct wfe_req *req, struct sa_conn *db,
     const struct wfe_new_account *na, struct cb_problem *prob)
 {
-	struct sa_account a = { 0 };
+	struct sa_account a = {0};
 	char *contacts = wfe_contacts_json(na->contacts, na->ncontacts);
 	int64_t id;
 	int rc = -1, src;
 
-	src = sa_account_insert(db, req->jws.jwk.json, req->jws.jwk.thumbprint,
-	    contacts, &id);
+	src = sa_account_insert(
+	    db, req->jws.jwk.json, req->jws.jwk.thumbprint, contacts, &id);
 	if (src == SA_CONFLICT) {
 		/* A concurrent request registered the same key first. */
 		rc = wfe_existing_account(req, db, &a, prob) == 0 ? 0 : -1;
 		goto out;
 	}
 	if (src != SA_OK || sa_account_get(db, id, &a) != SA_OK) {
-		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot create the account");
+		cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot create the account");
 		goto out;
 	}
-	wfe_log(req, LOG_NOTICE, "account created acct=%" PRId64 " jwk=%s",
-	    id, req->jws.jwk.thumbprint);
+	wfe_log(req, LOG_NOTICE, "account created acct=%" PRId64 " jwk=%s", id,
+	    req->jws.jwk.thumbprint);
 	wfe_account_reply(req, &a, true);
 	rc = 0;
 out:
@@ -89,8 +88,8 @@ out:
 int
 wfe_handle_new_account(struct wfe_req *req, struct cb_problem *prob)
 {
-	struct wfe_new_account na = { 0 };
-	struct sa_account a = { 0 };
+	struct wfe_new_account na = {0};
+	struct sa_account a = {0};
 	struct sa_conn *db;
 	json_t *body = NULL;
 	int rc = -1, found;
@@ -115,8 +114,8 @@ wfe_handle_new_account(struct wfe_req *req, struct cb_problem *prob)
 		    "you must agree to the terms of service");
 		goto out;
 	}
-	if (pa_key_check(req->jws.jwk.pkey, true, CB_PROB_BAD_PUBLIC_KEY,
-		prob) != 0 ||
+	if (pa_key_check(
+	        req->jws.jwk.pkey, true, CB_PROB_BAD_PUBLIC_KEY, prob) != 0 ||
 	    wfe_contacts_check(na.contacts, na.ncontacts, prob) != 0)
 		goto out;
 	rc = wfe_create_account(req, db, &na, prob);
@@ -163,8 +162,8 @@ wfe_update_account(struct wfe_req *req, struct sa_conn *db,
 	rc = 0;
 	goto out;
 fail:
-	cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-	    "cannot update the account");
+	cb_problem_set(
+	    prob, CB_PROB_SERVER_INTERNAL, "cannot update the account");
 out:
 	free(contacts);
 	return rc;
@@ -173,7 +172,7 @@ out:
 int
 wfe_handle_account(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
-	struct wfe_account_update au = { 0 };
+	struct wfe_account_update au = {0};
 	struct sa_conn *db;
 	json_t *body = NULL;
 	int rc = -1;
@@ -202,8 +201,8 @@ out:
 }
 
 int
-wfe_handle_account_orders(struct wfe_req *req, int64_t id, int64_t cursor,
-    struct cb_problem *prob)
+wfe_handle_account_orders(
+    struct wfe_req *req, int64_t id, int64_t cursor, struct cb_problem *prob)
 {
 	int64_t ids[CB_ORDERS_PER_PAGE + 1];
 	json_t *list = json_array();
@@ -213,10 +212,10 @@ wfe_handle_account_orders(struct wfe_req *req, int64_t id, int64_t cursor,
 	if (wfe_own_account(req, id, prob) != 0 ||
 	    (db = wfe_req_db(req, prob)) == NULL)
 		goto fail;
-	if (sa_account_orders(db, id, cursor, CB_ORDERS_PER_PAGE + 1, ids,
-		&n) != SA_OK) {
-		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot list orders");
+	if (sa_account_orders(
+	        db, id, cursor, CB_ORDERS_PER_PAGE + 1, ids, &n) != SA_OK) {
+		cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot list orders");
 		goto fail;
 	}
 	shown = n > CB_ORDERS_PER_PAGE ? CB_ORDERS_PER_PAGE : n;

@@ -29,8 +29,8 @@ wfe_kid_to_id(const struct wfe_req *req, const char *kid)
 static int
 wfe_check_content_type(struct wfe_req *req, struct cb_problem *prob)
 {
-	const char *ct = MHD_lookup_connection_value(req->conn,
-	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *ct = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
 	/* RFC 8555 6.2: JWS bodies are application/jose+json. */
 	if (ct == NULL || strncmp(ct, "application/jose+json", 21) != 0 ||
@@ -71,22 +71,22 @@ wfe_load_account(struct wfe_req *req, struct cb_problem *prob)
 		return cb_problem_set(prob, CB_PROB_ACCOUNT_DOES_NOT_EXIST,
 		    "no account with this kid");
 	if (rc != SA_OK)
-		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot load the account");
+		return cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot load the account");
 	req->have_account = true;
 	if (req->account.status != SA_STATUS_VALID)
-		return cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
-		    "account is deactivated");
+		return cb_problem_set(
+		    prob, CB_PROB_UNAUTHORIZED, "account is deactivated");
 	if (cb_jwk_parse_text(req->account.jwk_json,
-		strlen(req->account.jwk_json), &req->account_key, prob) != 0)
+	        strlen(req->account.jwk_json), &req->account_key, prob) != 0)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "stored account key unreadable");
 	return 0;
 }
 
 static int
-wfe_check_key_mode(struct wfe_req *req, enum wfe_auth_mode mode,
-    struct cb_problem *prob)
+wfe_check_key_mode(
+    struct wfe_req *req, enum wfe_auth_mode mode, struct cb_problem *prob)
 {
 	if (mode == WFE_AUTH_KID && req->jws.kid == NULL)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
@@ -98,13 +98,13 @@ wfe_check_key_mode(struct wfe_req *req, enum wfe_auth_mode mode,
 }
 
 int
-wfe_auth_post(struct wfe_req *req, enum wfe_auth_mode mode,
-    struct cb_problem *prob)
+wfe_auth_post(
+    struct wfe_req *req, enum wfe_auth_mode mode, struct cb_problem *prob)
 {
 	if (wfe_check_content_type(req, prob) != 0)
 		return -1;
 	if (wfe_jws_parse(req->body != NULL ? req->body : "", req->body_len,
-		true, &req->jws, prob) != 0)
+	        true, &req->jws, prob) != 0)
 		return -1;
 	if (wfe_check_key_mode(req, mode, prob) != 0 ||
 	    wfe_check_url(req, prob) != 0)

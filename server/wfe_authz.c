@@ -15,8 +15,8 @@ wfe_load_authz(struct wfe_req *req, struct sa_conn *db, int64_t id,
 	int rc = sa_authz_get(db, id, a);
 
 	if (rc == SA_NOTFOUND)
-		return cb_problem_set(prob, CB_PROB_NOT_FOUND,
-		    "no such authorization");
+		return cb_problem_set(
+		    prob, CB_PROB_NOT_FOUND, "no such authorization");
 	if (rc != SA_OK)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "cannot load the authorization");
@@ -59,7 +59,7 @@ out:
 int
 wfe_handle_authz(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
-	struct sa_authz a = { 0 };
+	struct sa_authz a = {0};
 	struct sa_conn *db;
 	int rc = -1;
 
@@ -104,12 +104,13 @@ wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
 	json_decref(body);
 	if (ch->status != SA_STATUS_PENDING ||
 	    ra_authz_status(a->status, a->expires, time(NULL)) !=
-		SA_STATUS_PENDING)
+	        SA_STATUS_PENDING)
 		return 0;
 	rc = sa_challenge_begin(db, ch->id);
 	if (rc == SA_OK)
-		wfe_log(req, LOG_INFO, "validation queued chall=%" PRId64
-		    " type=%s ident=%s", ch->id, ch->type, a->ident.value);
+		wfe_log(req, LOG_INFO,
+		    "validation queued chall=%" PRId64 " type=%s ident=%s",
+		    ch->id, ch->type, a->ident.value);
 	else if (rc != SA_CONFLICT)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "cannot queue the validation");
@@ -119,8 +120,8 @@ wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
 int
 wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
-	struct sa_challenge ch = { 0 };
-	struct sa_authz a = { 0 };
+	struct sa_challenge ch = {0};
+	struct sa_authz a = {0};
 	struct sa_conn *db;
 	char *up = NULL;
 	int rc = -1;
@@ -130,8 +131,10 @@ wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 		goto out;
 	rc = sa_challenge_get(db, id, &ch);
 	if (rc != SA_OK) {
-		cb_problem_set(prob, rc == SA_NOTFOUND ? CB_PROB_NOT_FOUND :
-		    CB_PROB_SERVER_INTERNAL, "cannot load the challenge");
+		cb_problem_set(prob,
+		    rc == SA_NOTFOUND ? CB_PROB_NOT_FOUND
+		                      : CB_PROB_SERVER_INTERNAL,
+		    "cannot load the challenge");
 		rc = -1;
 		goto out;
 	}

@@ -21,15 +21,15 @@ wfe_get_string(const json_t *body, const char *key, const char **out,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "\"%s\" must be a string", key);
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "\"%s\" must be a string", key);
 	*out = json_string_value(v);
 	return 0;
 }
 
 static int
-wfe_get_bool(const json_t *body, const char *key, bool *out,
-    struct cb_problem *prob)
+wfe_get_bool(
+    const json_t *body, const char *key, bool *out, struct cb_problem *prob)
 {
 	const json_t *v = json_object_get(body, key);
 
@@ -37,8 +37,8 @@ wfe_get_bool(const json_t *body, const char *key, bool *out,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v))
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "\"%s\" must be a boolean", key);
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "\"%s\" must be a boolean", key);
 	*out = json_is_true(v);
 	return 0;
 }
@@ -52,11 +52,11 @@ wfe_get_b64url(const json_t *body, const char *key, size_t max,
 	if (wfe_get_string(body, key, &s, prob) != 0)
 		return -1;
 	if (s == NULL)
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "\"%s\" is required", key);
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "\"%s\" is required", key);
 	if (strlen(s) > max / 3 * 4 + 4)
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "\"%s\" is too large", key);
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "\"%s\" is too large", key);
 	if (cb_b64url_decode(s, strlen(s), out, outlen) != 0)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "\"%s\" is not valid base64url", key);
@@ -81,7 +81,8 @@ wfe_contacts_parse(const json_t *body, char **contacts, int *n, bool *has,
 	if (json_array_size(arr) > CB_MAX_CONTACTS)
 		return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
 		    "at most %d contacts", CB_MAX_CONTACTS);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		if (!json_is_string(v) ||
 		    json_string_length(v) > CB_MAX_CONTACT_LEN)
 			return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
@@ -115,16 +116,16 @@ wfe_contacts_json(char *const *contacts, int n)
 }
 
 int
-wfe_new_account_parse(const json_t *body, struct wfe_new_account *out,
-    struct cb_problem *prob)
+wfe_new_account_parse(
+    const json_t *body, struct wfe_new_account *out, struct cb_problem *prob)
 {
 	memset(out, 0, sizeof(*out));
 	if (wfe_contacts_parse(body, out->contacts, &out->ncontacts,
-		&out->has_contact, prob) != 0 ||
-	    wfe_get_bool(body, "termsOfServiceAgreed", &out->tos_agreed,
-		prob) != 0 ||
-	    wfe_get_bool(body, "onlyReturnExisting",
-		&out->only_return_existing, prob) != 0) {
+	        &out->has_contact, prob) != 0 ||
+	    wfe_get_bool(
+	        body, "termsOfServiceAgreed", &out->tos_agreed, prob) != 0 ||
+	    wfe_get_bool(body, "onlyReturnExisting", &out->only_return_existing,
+	        prob) != 0) {
 		wfe_new_account_clear(out);
 		return -1;
 	}
@@ -139,8 +140,8 @@ wfe_new_account_clear(struct wfe_new_account *na)
 }
 
 int
-wfe_account_update_parse(const json_t *body, struct wfe_account_update *out,
-    struct cb_problem *prob)
+wfe_account_update_parse(
+    const json_t *body, struct wfe_account_update *out, struct cb_problem *prob)
 {
 	const char *status;
 
@@ -154,7 +155,7 @@ wfe_account_update_parse(const json_t *body, struct wfe_account_update *out,
 		    "invalid status \"%s\" for an account update", status);
 	out->deactivate = status != NULL && strcmp(status, "deactivated") == 0;
 	if (wfe_contacts_parse(body, out->contacts, &out->ncontacts,
-		&out->has_contact, prob) != 0) {
+	        &out->has_contact, prob) != 0) {
 		wfe_account_update_clear(out);
 		return -1;
 	}
@@ -173,8 +174,7 @@ wfe_ident_parse(const json_t *v, struct sa_ident *out, struct cb_problem *prob)
 {
 	const char *type = NULL, *value = NULL;
 
-	if (!json_is_object(v) ||
-	    wfe_get_string(v, "type", &type, prob) != 0 ||
+	if (!json_is_object(v) || wfe_get_string(v, "type", &type, prob) != 0 ||
 	    wfe_get_string(v, "value", &value, prob) != 0 || type == NULL ||
 	    value == NULL)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
@@ -191,8 +191,8 @@ wfe_ident_parse(const json_t *v, struct sa_ident *out, struct cb_problem *prob)
 }
 
 static int
-wfe_time_member(const json_t *body, const char *key, time_t *out,
-    struct cb_problem *prob)
+wfe_time_member(
+    const json_t *body, const char *key, time_t *out, struct cb_problem *prob)
 {
 	const char *s;
 
@@ -221,9 +221,9 @@ wfe_new_order_parse(const json_t *body, int max_identifiers,
 		return cb_problem_set(prob, CB_PROB_REJECTED_IDENTIFIER,
 		    "an order may have at most %d identifiers",
 		    max_identifiers);
-	json_array_foreach(arr, i, v) {
-		if (wfe_ident_parse(v, &out->idents[out->nidents++], prob) !=
-		    0)
+	json_array_foreach(arr, i, v)
+	{
+		if (wfe_ident_parse(v, &out->idents[out->nidents++], prob) != 0)
 			return -1;
 	}
 	if (wfe_time_member(body, "notBefore", &out->not_before, prob) != 0 ||
@@ -233,12 +233,12 @@ wfe_new_order_parse(const json_t *body, int max_identifiers,
 }
 
 int
-wfe_finalize_parse(const json_t *body, struct wfe_finalize *out,
-    struct cb_problem *prob)
+wfe_finalize_parse(
+    const json_t *body, struct wfe_finalize *out, struct cb_problem *prob)
 {
 	memset(out, 0, sizeof(*out));
 	if (wfe_get_b64url(body, "csr", CB_MAX_CSR_BYTES, &out->csr,
-		&out->csr_len, prob) != 0) {
+	        &out->csr_len, prob) != 0) {
 		if (prob->type == CB_PROB_MALFORMED)
 			prob->type = CB_PROB_BAD_CSR;
 		return -1;
@@ -254,8 +254,8 @@ wfe_finalize_clear(struct wfe_finalize *f)
 }
 
 int
-wfe_revoke_parse(const json_t *body, struct wfe_revoke *out,
-    struct cb_problem *prob)
+wfe_revoke_parse(
+    const json_t *body, struct wfe_revoke *out, struct cb_problem *prob)
 {
 	const json_t *reason = json_object_get(body, "reason");
 
@@ -289,8 +289,8 @@ wfe_revoke_clear(struct wfe_revoke *r)
 }
 
 int
-wfe_key_change_parse(const json_t *body, struct wfe_key_change *out,
-    struct cb_problem *prob)
+wfe_key_change_parse(
+    const json_t *body, struct wfe_key_change *out, struct cb_problem *prob)
 {
 	const char *account;
 	json_t *old = json_object_get(body, "oldKey");

@@ -8,10 +8,10 @@
 #include "cb_log.h"
 
 int
-wfe_handle_cert(struct wfe_req *req, const char *serial,
-    struct cb_problem *prob)
+wfe_handle_cert(
+    struct wfe_req *req, const char *serial, struct cb_problem *prob)
 {
-	struct sa_cert cert = { 0 };
+	struct sa_cert cert = {0};
 	struct sa_conn *db;
 	char *pem = NULL, *up = NULL;
 	int rc = -1, src;
@@ -21,8 +21,10 @@ wfe_handle_cert(struct wfe_req *req, const char *serial,
 		goto out;
 	src = sa_cert_get(db, serial, &cert);
 	if (src != SA_OK) {
-		cb_problem_set(prob, src == SA_NOTFOUND ? CB_PROB_NOT_FOUND :
-		    CB_PROB_SERVER_INTERNAL, "no such certificate");
+		cb_problem_set(prob,
+		    src == SA_NOTFOUND ? CB_PROB_NOT_FOUND
+		                       : CB_PROB_SERVER_INTERNAL,
+		    "no such certificate");
 		goto out;
 	}
 	pem = ca_chain_pem(req->ctx->ca, cert.der, cert.der_len);
@@ -33,8 +35,8 @@ wfe_handle_cert(struct wfe_req *req, const char *serial,
 	}
 	up = wfe_url(req, "/intermediate");
 	wfe_req_add_link(req, up, "up");
-	wfe_req_set_raw(req, 200, pem, strlen(pem),
-	    "application/pem-certificate-chain");
+	wfe_req_set_raw(
+	    req, 200, pem, strlen(pem), "application/pem-certificate-chain");
 	pem = NULL;
 	rc = 0;
 out:
@@ -66,8 +68,8 @@ static int
 wfe_revoke_cert(struct wfe_req *req, struct sa_conn *db,
     const struct wfe_revoke *rv, struct cb_problem *prob)
 {
-	struct ca_cert_info info = { 0 };
-	struct sa_cert cert = { 0 };
+	struct ca_cert_info info = {0};
+	struct sa_cert cert = {0};
 	int rc = -1, src;
 
 	if (ca_cert_parse(req->ctx->ca, rv->cert, rv->cert_len, &info, prob) !=
@@ -75,8 +77,9 @@ wfe_revoke_cert(struct wfe_req *req, struct sa_conn *db,
 		goto out;
 	src = sa_cert_get(db, info.serial, &cert);
 	if (src != SA_OK) {
-		cb_problem_set(prob, src == SA_NOTFOUND ?
-		    CB_PROB_UNAUTHORIZED : CB_PROB_SERVER_INTERNAL,
+		cb_problem_set(prob,
+		    src == SA_NOTFOUND ? CB_PROB_UNAUTHORIZED
+		                       : CB_PROB_SERVER_INTERNAL,
 		    "certificate unknown to this CA");
 		goto out;
 	}
@@ -84,7 +87,7 @@ wfe_revoke_cert(struct wfe_req *req, struct sa_conn *db,
 		goto out;
 	if (cert.revoked ||
 	    (src = sa_cert_revoke(db, info.serial, rv->reason)) ==
-		SA_CONFLICT) {
+	        SA_CONFLICT) {
 		cb_problem_set(prob, CB_PROB_ALREADY_REVOKED,
 		    "certificate already revoked");
 		goto out;
@@ -106,7 +109,7 @@ out:
 int
 wfe_handle_revoke(struct wfe_req *req, struct cb_problem *prob)
 {
-	struct wfe_revoke rv = { 0 };
+	struct wfe_revoke rv = {0};
 	struct sa_conn *db;
 	json_t *body = NULL;
 	int rc = -1;

@@ -12,8 +12,8 @@ wfe_directory_meta(const struct cb_config *cfg)
 	json_t *meta = json_object(), *caa = json_array();
 
 	if (cfg->terms_of_service[0] != '\0')
-		json_object_set_new(meta, "termsOfService",
-		    json_string(cfg->terms_of_service));
+		json_object_set_new(
+		    meta, "termsOfService", json_string(cfg->terms_of_service));
 	if (cfg->website[0] != '\0')
 		json_object_set_new(meta, "website", json_string(cfg->website));
 	for (int i = 0; i < cfg->ncaa_identities; i++)
@@ -29,11 +29,11 @@ wfe_handle_directory(struct wfe_req *req, struct cb_problem *prob)
 	static const struct {
 		const char *key, *path;
 	} entries[] = {
-		{ "newNonce", "/acme/new-nonce" },
-		{ "newAccount", "/acme/new-account" },
-		{ "newOrder", "/acme/new-order" },
-		{ "revokeCert", "/acme/revoke-cert" },
-		{ "keyChange", "/acme/key-change" },
+	    {"newNonce", "/acme/new-nonce"},
+	    {"newAccount", "/acme/new-account"},
+	    {"newOrder", "/acme/new-order"},
+	    {"revokeCert", "/acme/revoke-cert"},
+	    {"keyChange", "/acme/key-change"},
 	};
 	json_t *dir = json_object();
 
@@ -66,19 +66,20 @@ wfe_handle_ca_cert(struct wfe_req *req, struct cb_problem *prob)
 	const char *p = req->path;
 
 	(void)prob;
-	if (strcmp(p, "/root.pem") == 0 || strcmp(p, "/intermediate.pem") == 0) {
-		const char *pem = strcmp(p, "/root.pem") == 0 ?
-		    ca_root_pem(ctx->ca) :
-		    ca_intermediate_pem(ctx->ca);
+	if (strcmp(p, "/root.pem") == 0 ||
+	    strcmp(p, "/intermediate.pem") == 0) {
+		const char *pem = strcmp(p, "/root.pem") == 0
+		    ? ca_root_pem(ctx->ca)
+		    : ca_intermediate_pem(ctx->ca);
 
 		wfe_req_set_raw(req, 200, cb_strdup(pem), strlen(pem),
 		    "application/x-pem-file");
 		return 0;
 	}
-	const char *der = strcmp(p, "/root") == 0 ? ctx->root_der :
-						    ctx->inter_der;
-	size_t len = strcmp(p, "/root") == 0 ? ctx->root_der_len :
-					       ctx->inter_der_len;
+	const char *der =
+	    strcmp(p, "/root") == 0 ? ctx->root_der : ctx->inter_der;
+	size_t len =
+	    strcmp(p, "/root") == 0 ? ctx->root_der_len : ctx->inter_der_len;
 	char *copy = cb_malloc(len);
 
 	memcpy(copy, der, len);

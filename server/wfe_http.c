@@ -107,8 +107,8 @@ enum wfe_route_id {
 
 struct wfe_route {
 	enum wfe_route_id id;
-	int64_t obj;	    /* the id in the path */
-	int64_t cursor;	    /* orders page */
+	int64_t obj;        /* the id in the path */
+	int64_t cursor;     /* orders page */
 	const char *serial; /* points into the path */
 };
 
@@ -116,16 +116,16 @@ static const struct {
 	const char *path;
 	enum wfe_route_id id;
 } wfe_fixed_routes[] = {
-	{ "/directory", WFE_R_DIRECTORY },
-	{ "/acme/new-nonce", WFE_R_NEW_NONCE },
-	{ "/root", WFE_R_CA_CERT },
-	{ "/root.pem", WFE_R_CA_CERT },
-	{ "/intermediate", WFE_R_CA_CERT },
-	{ "/intermediate.pem", WFE_R_CA_CERT },
-	{ "/acme/new-account", WFE_R_NEW_ACCOUNT },
-	{ "/acme/new-order", WFE_R_NEW_ORDER },
-	{ "/acme/revoke-cert", WFE_R_REVOKE },
-	{ "/acme/key-change", WFE_R_KEY_CHANGE },
+    {"/directory", WFE_R_DIRECTORY},
+    {"/acme/new-nonce", WFE_R_NEW_NONCE},
+    {"/root", WFE_R_CA_CERT},
+    {"/root.pem", WFE_R_CA_CERT},
+    {"/intermediate", WFE_R_CA_CERT},
+    {"/intermediate.pem", WFE_R_CA_CERT},
+    {"/acme/new-account", WFE_R_NEW_ACCOUNT},
+    {"/acme/new-order", WFE_R_NEW_ORDER},
+    {"/acme/revoke-cert", WFE_R_REVOKE},
+    {"/acme/key-change", WFE_R_KEY_CHANGE},
 };
 
 /* Parses a positive decimal id at S; *END points past it. */
@@ -147,8 +147,8 @@ wfe_parse_id(const char *s, int64_t *id, const char **end)
 
 /* PREFIX, an id, then exactly SUFFIX. */
 static bool
-wfe_path_id(const char *path, const char *prefix, const char *suffix,
-    int64_t *id)
+wfe_path_id(
+    const char *path, const char *prefix, const char *suffix, int64_t *id)
 {
 	size_t n = strlen(prefix);
 	const char *end;
@@ -162,8 +162,7 @@ wfe_is_serial(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 0 && n < SA_SERIAL_LEN &&
-	    strspn(s, "0123456789abcdef") == n;
+	return n > 0 && n < SA_SERIAL_LEN && strspn(s, "0123456789abcdef") == n;
 }
 
 static bool
@@ -184,8 +183,8 @@ static void
 wfe_route_match(const char *p, struct wfe_route *r)
 {
 	memset(r, 0, sizeof(*r));
-	for (size_t i = 0; i < sizeof(wfe_fixed_routes) /
-		 sizeof(wfe_fixed_routes[0]); i++)
+	for (size_t i = 0;
+	     i < sizeof(wfe_fixed_routes) / sizeof(wfe_fixed_routes[0]); i++)
 		if (strcmp(p, wfe_fixed_routes[i].path) == 0) {
 			r->id = wfe_fixed_routes[i].id;
 			return;
@@ -218,8 +217,8 @@ wfe_route_is_get(enum wfe_route_id id)
 /* A dispatch table would need a uniform signature; the switch keeps the
  * handlers' parameters typed. */
 static int
-wfe_dispatch(struct wfe_req *req, const struct wfe_route *r,
-    struct cb_problem *prob)
+wfe_dispatch(
+    struct wfe_req *req, const struct wfe_route *r, struct cb_problem *prob)
 {
 	switch (r->id) {
 	case WFE_R_DIRECTORY:
@@ -267,15 +266,15 @@ wfe_route(struct wfe_req *req, struct cb_problem *prob)
 
 	wfe_route_match(req->path, &r);
 	if (r.id == WFE_R_NONE)
-		return cb_problem_set(prob, CB_PROB_NOT_FOUND,
-		    "no such resource");
+		return cb_problem_set(
+		    prob, CB_PROB_NOT_FOUND, "no such resource");
 	if (!get && strcmp(m, "POST") != 0)
 		return cb_problem_set(prob, CB_PROB_METHOD_NOT_ALLOWED,
 		    "method %s is not allowed", m);
 	if (get != wfe_route_is_get(r.id))
 		return cb_problem_set(prob, CB_PROB_METHOD_NOT_ALLOWED,
 		    get ? "use POST-as-GET for this resource"
-			: "use GET for this resource");
+		        : "use GET for this resource");
 	return wfe_dispatch(req, &r, prob);
 }
 
@@ -405,8 +404,8 @@ wfe_finish(struct wfe_req *req)
 		cb_problem_set(&prob, CB_PROB_PAYLOAD_TOO_LARGE,
 		    "request body larger than %d bytes", CB_MAX_BODY_BYTES);
 	else if (wfe_route(req, &prob) != 0 && !cb_problem_is_set(&prob))
-		cb_problem_set(&prob, CB_PROB_SERVER_INTERNAL,
-		    "internal error");
+		cb_problem_set(
+		    &prob, CB_PROB_SERVER_INTERNAL, "internal error");
 	if (cb_problem_is_set(&prob)) {
 		if (prob.type == CB_PROB_SERVER_INTERNAL)
 			wfe_log(req, LOG_WARNING, "serverInternal: %s",
@@ -423,8 +422,8 @@ wfe_finish(struct wfe_req *req)
 static char *
 wfe_req_path(struct MHD_Connection *conn, const char *url)
 {
-	const char *cursor = MHD_lookup_connection_value(conn,
-	    MHD_GET_ARGUMENT_KIND, "cursor");
+	const char *cursor =
+	    MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
 
 	if (cursor != NULL && strlen(cursor) < 32)
 		return cb_asprintf("%s?cursor=%s", url, cursor);
@@ -508,8 +507,8 @@ wfe_mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static void
-wfe_mhd_panic(void *cls, const char *file, unsigned int line,
-    const char *reason)
+wfe_mhd_panic(
+    void *cls, const char *file, unsigned int line, const char *reason)
 {
 	(void)cls;
 	cb_log(LOG_ERR, "microhttpd panic at %s:%u: %s", file ? file : "?",
@@ -518,8 +517,8 @@ wfe_mhd_panic(void *cls, const char *file, unsigned int line,
 }
 
 static int
-wfe_listen_addr(const struct cb_config *cfg, struct sockaddr_storage *ss,
-    bool *v6)
+wfe_listen_addr(
+    const struct cb_config *cfg, struct sockaddr_storage *ss, bool *v6)
 {
 	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
@@ -557,7 +556,8 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 		flags |= MHD_USE_IPv6;
 	MHD_set_panic_func(wfe_mhd_panic, NULL);
 	ctx->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
-	    wfe_access, ctx, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    wfe_access, ctx, MHD_OPTION_EXTERNAL_LOGGER, wfe_mhd_log, ctx,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
 	    key_pem, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
@@ -566,9 +566,8 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)cfg->connection_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WFE_CONNECTION_MEMORY,
-	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_EXTERNAL_LOGGER,
-	    wfe_mhd_log, ctx, MHD_OPTION_NOTIFY_COMPLETED, wfe_completed, ctx,
-	    MHD_OPTION_END);
+	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED,
+	    wfe_completed, ctx, MHD_OPTION_END);
 	if (ctx->daemon == NULL) {
 		cb_log(LOG_ERR, "cannot listen on %s port %d",
 		    cfg->listen_address, cfg->port);

@@ -31,9 +31,9 @@ struct wfe_jws {
 	enum cb_jwk_alg alg;
 	char nonce[CB_MAX_NONCE_LEN + 1]; /* "" if absent (inner keyChange) */
 	char url[CB_MAX_URL_LEN + 1];
-	char *kid;	/* owned, or NULL when the header carries "jwk" */
+	char *kid; /* owned, or NULL when the header carries "jwk" */
 	bool has_jwk;
-	struct cb_jwk jwk; /* when has_jwk */
+	struct cb_jwk jwk;      /* when has_jwk */
 	unsigned char *payload; /* owned, decoded; empty for POST-as-GET */
 	size_t payload_len;
 	char *signing_input; /* owned: protected "." payload, as sent */
@@ -108,7 +108,7 @@ struct wfe_ctx {
 	struct MHD_Daemon *daemon;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;
-	char *root_der;	/* owned; DER of the root, for GET /root */
+	char *root_der; /* owned; DER of the root, for GET /root */
 	size_t root_der_len;
 	char *inter_der; /* owned; DER of the intermediate */
 	size_t inter_der_len;
@@ -126,8 +126,8 @@ struct wfe_req {
 	uint64_t id;
 	struct timespec start;
 	const char *method; /* lent by MHD for the request's lifetime */
-	char *path;	    /* owned; path plus the query we understand */
-	char *body;	    /* owned */
+	char *path;         /* owned; path plus the query we understand */
+	char *body;         /* owned */
 	size_t body_len;
 	bool body_too_large;
 	bool ready; /* a later handler call, safe to queue the response */
@@ -135,10 +135,10 @@ struct wfe_req {
 	/* Set by handlers: the response. */
 	int status;
 	json_t *resp_json; /* owned */
-	char *resp_raw;	   /* owned; a non-JSON body */
+	char *resp_raw;    /* owned; a non-JSON body */
 	size_t resp_raw_len;
 	const char *content_type;
-	char *location; /* owned */
+	char *location;             /* owned */
 	char *links[WFE_MAX_LINKS]; /* owned, full Link header values */
 	int nlinks;
 	int retry_after; /* seconds, or -1 */
@@ -151,7 +151,7 @@ struct wfe_req {
 	struct sa_account account;
 	struct cb_jwk account_key;
 	struct cb_problem prob; /* what was served, for the access log */
-	struct sa_conn *db;	/* borrowed from the pool until responded */
+	struct sa_conn *db;     /* borrowed from the pool until responded */
 };
 
 /* The request's database connection, borrowed from the pool on first use
@@ -182,8 +182,8 @@ void wfe_http_stop(struct wfe_ctx *ctx);
 /* ---- authentication of POSTs (wfe_auth.c) ---- */
 
 enum wfe_auth_mode {
-	WFE_AUTH_KID,	 /* an existing, valid account's kid */
-	WFE_AUTH_JWK,	 /* an embedded jwk (newAccount) */
+	WFE_AUTH_KID,    /* an existing, valid account's kid */
+	WFE_AUTH_JWK,    /* an embedded jwk (newAccount) */
 	WFE_AUTH_EITHER, /* revokeCert: kid, or the certificate key's jwk */
 };
 
@@ -203,20 +203,20 @@ int wfe_handle_directory(struct wfe_req *req, struct cb_problem *prob);
 int wfe_handle_new_nonce(struct wfe_req *req, struct cb_problem *prob);
 int wfe_handle_ca_cert(struct wfe_req *req, struct cb_problem *prob);
 int wfe_handle_new_account(struct wfe_req *req, struct cb_problem *prob);
-int wfe_handle_account(struct wfe_req *req, int64_t id,
-    struct cb_problem *prob);
-int wfe_handle_account_orders(struct wfe_req *req, int64_t id,
-    int64_t cursor, struct cb_problem *prob);
+int wfe_handle_account(
+    struct wfe_req *req, int64_t id, struct cb_problem *prob);
+int wfe_handle_account_orders(
+    struct wfe_req *req, int64_t id, int64_t cursor, struct cb_problem *prob);
 int wfe_handle_key_change(struct wfe_req *req, struct cb_problem *prob);
 int wfe_handle_new_order(struct wfe_req *req, struct cb_problem *prob);
 int wfe_handle_order(struct wfe_req *req, int64_t id, struct cb_problem *prob);
-int wfe_handle_finalize(struct wfe_req *req, int64_t id,
-    struct cb_problem *prob);
+int wfe_handle_finalize(
+    struct wfe_req *req, int64_t id, struct cb_problem *prob);
 int wfe_handle_authz(struct wfe_req *req, int64_t id, struct cb_problem *prob);
-int wfe_handle_challenge(struct wfe_req *req, int64_t id,
-    struct cb_problem *prob);
-int wfe_handle_cert(struct wfe_req *req, const char *serial,
-    struct cb_problem *prob);
+int wfe_handle_challenge(
+    struct wfe_req *req, int64_t id, struct cb_problem *prob);
+int wfe_handle_cert(
+    struct wfe_req *req, const char *serial, struct cb_problem *prob);
 int wfe_handle_revoke(struct wfe_req *req, struct cb_problem *prob);
 
 /* ---- request bodies (wfe_body.c): one parser per message ---- */
@@ -239,7 +239,7 @@ struct wfe_account_update {
 struct wfe_new_order {
 	int nidents;
 	struct sa_ident idents[CB_MAX_IDENTIFIERS]; /* raw, not normalised */
-	time_t not_before, not_after;		    /* 0 if absent */
+	time_t not_before, not_after;               /* 0 if absent */
 };
 
 struct wfe_finalize {
@@ -254,15 +254,15 @@ struct wfe_revoke {
 };
 
 struct wfe_key_change {
-	char *account; /* owned: the kid URL */
+	char *account;   /* owned: the kid URL */
 	json_t *old_key; /* owned */
 };
 
 int wfe_new_account_parse(const json_t *body, struct wfe_new_account *out,
     struct cb_problem *prob) CB_MUSTCHECK;
 void wfe_new_account_clear(struct wfe_new_account *na);
-int wfe_account_update_parse(const json_t *body,
-    struct wfe_account_update *out, struct cb_problem *prob) CB_MUSTCHECK;
+int wfe_account_update_parse(const json_t *body, struct wfe_account_update *out,
+    struct cb_problem *prob) CB_MUSTCHECK;
 void wfe_account_update_clear(struct wfe_account_update *au);
 int wfe_new_order_parse(const json_t *body, int max_identifiers,
     struct wfe_new_order *out, struct cb_problem *prob) CB_MUSTCHECK;
@@ -284,8 +284,8 @@ char *wfe_contacts_json(char *const *contacts, int n);
  * and its authorizations' at NOW. */
 enum sa_status ra_order_status(const struct sa_order *o, time_t now);
 /* An authorization's status at NOW (pending/valid past expiry: expired). */
-enum sa_status ra_authz_status(enum sa_status stored, time_t expires,
-    time_t now);
+enum sa_status ra_authz_status(
+    enum sa_status stored, time_t expires, time_t now);
 /* Creates (or reuses) an order for the account of REQ. */
 int ra_new_order(struct wfe_req *req, struct sa_conn *db,
     const struct wfe_new_order *no, int64_t *order_id,
@@ -301,11 +301,11 @@ void ra_workers_stop(struct wfe_ctx *ctx);
 
 /* ---- rendering (wfe_render.c) ---- */
 
-json_t *wfe_render_account(const struct wfe_req *req,
-    const struct sa_account *a);
+json_t *wfe_render_account(
+    const struct wfe_req *req, const struct sa_account *a);
 json_t *wfe_render_order(const struct wfe_req *req, const struct sa_order *o);
 json_t *wfe_render_authz(const struct wfe_req *req, const struct sa_authz *a);
-json_t *wfe_render_challenge(const struct wfe_req *req,
-    const struct sa_challenge *ch);
+json_t *wfe_render_challenge(
+    const struct wfe_req *req, const struct sa_challenge *ch);
 
 #endif

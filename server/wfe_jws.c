@@ -45,14 +45,13 @@ wfe_json_depth_ok(const json_t *v, int budget)
 	if (budget <= 0)
 		return false;
 	if (json_is_array(v)) {
-		json_array_foreach(obj, i, child)
-			if (!wfe_json_depth_ok(child, budget - 1))
-				return false;
+		json_array_foreach(
+		    obj, i, child) if (!wfe_json_depth_ok(child,
+		                           budget - 1)) return false;
 		return true;
 	}
-	json_object_foreach(obj, key, child)
-		if (!wfe_json_depth_ok(child, budget - 1))
-			return false;
+	json_object_foreach(obj, key,
+	    child) if (!wfe_json_depth_ok(child, budget - 1)) return false;
 	return true;
 }
 
@@ -60,8 +59,8 @@ wfe_json_depth_ok(const json_t *v, int budget)
  * members and nesting deeper than CB_MAX_JSON_DEPTH. WHAT names the text in
  * the problem. Caller owns the result; NULL with malformed set on failure. */
 static json_t *
-wfe_jws_load_object(const char *buf, size_t len, const char *what,
-    struct cb_problem *prob)
+wfe_jws_load_object(
+    const char *buf, size_t len, const char *what, struct cb_problem *prob)
 {
 	json_error_t jerr;
 	json_t *obj = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -77,8 +76,8 @@ wfe_jws_load_object(const char *buf, size_t len, const char *what,
 		return NULL;
 	}
 	if (!json_is_object(obj)) {
-		cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "%s is not a JSON object", what);
+		cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "%s is not a JSON object", what);
 		goto fail;
 	}
 	if (!wfe_json_depth_ok(obj, CB_MAX_JSON_DEPTH)) {
@@ -96,24 +95,23 @@ fail:
  * and the MAC algorithms are refused like any unknown name. RFC 7515 4.1.11:
  * we understand no extension, so any "crit" is refused. */
 static int
-wfe_jws_header_alg(const json_t *hdr, struct wfe_jws *out,
-    struct cb_problem *prob)
+wfe_jws_header_alg(
+    const json_t *hdr, struct wfe_jws *out, struct cb_problem *prob)
 {
 	const char *name;
 	size_t len;
 
 	if (json_object_get(hdr, "alg") == NULL)
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "protected header has no \"alg\"");
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "protected header has no \"alg\"");
 	if ((name = wfe_jws_string(hdr, "alg", &len)) == NULL)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "protected header \"alg\" is not a string");
 	out->alg = cb_jwk_alg_parse(name);
 	if (out->alg == CB_JWK_ALG_NONE)
 		return cb_problem_set(prob, CB_PROB_BAD_SIGNATURE_ALGORITHM,
-		    "JWS algorithm not supported; supported algorithms: "
-		    "%s",
-		    WFE_JWS_ALGS);
+		    "JWS algorithm not supported; supported "
+		    "algorithms: " WFE_JWS_ALGS);
 	if (json_object_get(hdr, "crit") != NULL)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "protected header \"crit\" names extensions not supported");
@@ -124,8 +122,8 @@ wfe_jws_header_alg(const json_t *hdr, struct wfe_jws *out,
  * key) and "kid" (the account URL). A "jwk" must suit "alg"; a mismatch is
  * badSignatureAlgorithm, the type RFC 8555 6.2 gives to an unusable alg. */
 static int
-wfe_jws_header_key(const json_t *hdr, struct wfe_jws *out,
-    struct cb_problem *prob)
+wfe_jws_header_key(
+    const json_t *hdr, struct wfe_jws *out, struct cb_problem *prob)
 {
 	const json_t *jwk = json_object_get(hdr, "jwk");
 	const json_t *kid = json_object_get(hdr, "kid");
@@ -165,8 +163,9 @@ wfe_jws_header_key(const json_t *hdr, struct wfe_jws *out,
 static bool
 wfe_jws_is_b64url(const char *s)
 {
-	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789-_") == strlen(s);
+	return strspn(s,
+	           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	           "0123456789-_") == strlen(s);
 }
 
 /* RFC 8555 6.4: "url" is required; 6.5: "nonce" is required on every
@@ -180,8 +179,8 @@ wfe_jws_header_url_nonce(const json_t *hdr, bool require_nonce,
 	size_t len = 0;
 
 	if (json_object_get(hdr, "url") == NULL)
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "protected header has no \"url\"");
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "protected header has no \"url\"");
 	s = wfe_jws_string(hdr, "url", &len);
 	if (s == NULL || len == 0 || len > CB_MAX_URL_LEN)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
@@ -215,8 +214,8 @@ wfe_jws_protected(const char *b64, size_t len, bool require_nonce,
 	int rc = -1;
 
 	if (len == 0) {
-		cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "JWS protected header is empty");
+		cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "JWS protected header is empty");
 		goto out;
 	}
 	if (len > WFE_JWS_MAX_PROTECTED) {
@@ -230,8 +229,8 @@ wfe_jws_protected(const char *b64, size_t len, bool require_nonce,
 		    "JWS protected header is not valid base64url");
 		goto out;
 	}
-	hdr = wfe_jws_load_object((const char *)raw, rawlen,
-	    "JWS protected header", prob);
+	hdr = wfe_jws_load_object(
+	    (const char *)raw, rawlen, "JWS protected header", prob);
 	if (hdr == NULL || wfe_jws_header_alg(hdr, out, prob) != 0 ||
 	    wfe_jws_header_key(hdr, out, prob) != 0 ||
 	    wfe_jws_header_url_nonce(hdr, require_nonce, out, prob) != 0)
@@ -250,8 +249,8 @@ wfe_jws_members(const json_t *obj, const char **prot, size_t *plen,
     struct cb_problem *prob)
 {
 	if (!json_is_object(obj))
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "JWS is not a JSON object");
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "JWS is not a JSON object");
 	/* RFC 8555 6.2: the unprotected header is not used. */
 	if (json_object_get(obj, "header") != NULL)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
@@ -284,13 +283,13 @@ wfe_jws_parse_json(const json_t *obj, bool require_nonce, struct wfe_jws *out,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (wfe_jws_members(obj, &prot, &plen, &payload, &paylen, &sig,
-		&siglen, prob) != 0)
+	if (wfe_jws_members(
+	        obj, &prot, &plen, &payload, &paylen, &sig, &siglen, prob) != 0)
 		goto out;
 	if (wfe_jws_protected(prot, plen, require_nonce, out, prob) != 0)
 		goto out;
-	if (cb_b64url_decode(payload, paylen, &out->payload,
-		&out->payload_len) != 0) {
+	if (cb_b64url_decode(
+	        payload, paylen, &out->payload, &out->payload_len) != 0) {
 		cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "JWS payload is not valid base64url");
 		goto out;
@@ -323,7 +322,8 @@ wfe_jws_parse(const char *body, size_t len, bool require_nonce,
 
 	memset(out, 0, sizeof(*out));
 	if (body == NULL || len == 0) {
-		cb_problem_set(prob, CB_PROB_MALFORMED, "request body is empty");
+		cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "request body is empty");
 		goto out;
 	}
 	if (len > CB_MAX_BODY_BYTES) {
@@ -349,10 +349,10 @@ wfe_jws_verify(const struct wfe_jws *jws, const struct cb_jwk *key,
 		    cb_jwk_alg_name(jws->alg));
 	if (jws->signing_input == NULL ||
 	    cb_jwk_verify(key, jws->alg,
-		(const unsigned char *)jws->signing_input,
-		strlen(jws->signing_input), jws->sig, jws->sig_len) != 0)
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "JWS verification error");
+	        (const unsigned char *)jws->signing_input,
+	        strlen(jws->signing_input), jws->sig, jws->sig_len) != 0)
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "JWS verification error");
 	return 0;
 }
 
@@ -363,15 +363,15 @@ wfe_jws_is_post_as_get(const struct wfe_jws *jws)
 }
 
 int
-wfe_jws_payload_object(const struct wfe_jws *jws, json_t **out,
-    struct cb_problem *prob)
+wfe_jws_payload_object(
+    const struct wfe_jws *jws, json_t **out, struct cb_problem *prob)
 {
 	*out = NULL;
 	if (jws->payload_len == 0)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "JWS payload is empty; a JSON object is expected");
-	*out = wfe_jws_load_object((const char *)jws->payload,
-	    jws->payload_len, "JWS payload", prob);
+	*out = wfe_jws_load_object(
+	    (const char *)jws->payload, jws->payload_len, "JWS payload", prob);
 	return *out != NULL ? 0 : -1;
 }
 

@@ -13,7 +13,7 @@ static int
 wfe_inner_check(struct wfe_req *req, const struct wfe_jws *inner,
     const struct wfe_key_change *kc, struct cb_problem *prob)
 {
-	struct cb_jwk old = { 0 };
+	struct cb_jwk old = {0};
 	char *kid = NULL;
 	int rc = -1;
 
@@ -23,15 +23,14 @@ wfe_inner_check(struct wfe_req *req, const struct wfe_jws *inner,
 		goto out;
 	}
 	if (strcmp(inner->url, req->jws.url) != 0) {
-		cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "inner and outer JWS urls differ");
+		cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "inner and outer JWS urls differ");
 		goto out;
 	}
 	if (wfe_jws_verify(inner, &inner->jwk, prob) != 0)
 		goto out;
 	kid = wfe_url(req, "/acme/acct/%" PRId64, req->account.id);
-	if (strcmp(kc->account, kid) != 0 ||
-	    strcmp(req->jws.kid, kid) != 0) {
+	if (strcmp(kc->account, kid) != 0 || strcmp(req->jws.kid, kid) != 0) {
 		cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "keyChange \"account\" is not the signing account");
 		goto out;
@@ -43,8 +42,8 @@ wfe_inner_check(struct wfe_req *req, const struct wfe_jws *inner,
 		    "\"oldKey\" is not the account's current key");
 		goto out;
 	}
-	if (pa_key_check(inner->jwk.pkey, true, CB_PROB_BAD_PUBLIC_KEY,
-		prob) != 0)
+	if (pa_key_check(inner->jwk.pkey, true, CB_PROB_BAD_PUBLIC_KEY, prob) !=
+	    0)
 		goto out;
 	rc = 0;
 out:
@@ -57,7 +56,7 @@ static int
 wfe_key_conflict(struct wfe_req *req, struct sa_conn *db,
     const struct wfe_jws *inner, struct cb_problem *prob)
 {
-	struct sa_account other = { 0 };
+	struct sa_account other = {0};
 
 	if (sa_account_get_by_thumbprint(db, inner->jwk.thumbprint, &other) ==
 	    SA_OK) {
@@ -74,8 +73,8 @@ wfe_key_conflict(struct wfe_req *req, struct sa_conn *db,
 int
 wfe_handle_key_change(struct wfe_req *req, struct cb_problem *prob)
 {
-	struct wfe_key_change kc = { 0 };
-	struct wfe_jws inner = { 0 };
+	struct wfe_key_change kc = {0};
+	struct wfe_jws inner = {0};
 	json_t *outer = NULL, *payload = NULL;
 	struct sa_conn *db;
 	int rc = -1, src;
@@ -89,8 +88,8 @@ wfe_handle_key_change(struct wfe_req *req, struct cb_problem *prob)
 	    wfe_inner_check(req, &inner, &kc, prob) != 0 ||
 	    (db = wfe_req_db(req, prob)) == NULL)
 		goto out;
-	src = sa_account_change_key(db, req->account.id, inner.jwk.json,
-	    inner.jwk.thumbprint);
+	src = sa_account_change_key(
+	    db, req->account.id, inner.jwk.json, inner.jwk.thumbprint);
 	if (src == SA_CONFLICT) {
 		wfe_key_conflict(req, db, &inner, prob);
 		goto out;
@@ -98,8 +97,8 @@ wfe_handle_key_change(struct wfe_req *req, struct cb_problem *prob)
 	id = req->account.id;
 	sa_account_clear(&req->account);
 	if (src != SA_OK || sa_account_get(db, id, &req->account) != SA_OK) {
-		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot change the key");
+		cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot change the key");
 		goto out;
 	}
 	wfe_log(req, LOG_NOTICE, "account key changed acct=%" PRId64 " jwk=%s",

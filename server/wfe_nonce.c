@@ -22,7 +22,8 @@ wfe_nonce_cipher(const unsigned char *key, int enc)
 
 	if (c == NULL)
 		return NULL;
-	if (EVP_CipherInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL, enc) != 1 ||
+	if (EVP_CipherInit_ex(c, EVP_aes_128_ecb(), NULL, key, NULL, enc) !=
+	        1 ||
 	    EVP_CIPHER_CTX_set_padding(c, 0) != 1) {
 		EVP_CIPHER_CTX_free(c);
 		return NULL;
@@ -49,8 +50,8 @@ wfe_nonce_prefix(struct wfe_nonces *n, const char *prefix)
 }
 
 int
-wfe_nonces_init(struct wfe_nonces *n, const char *prefix, int lifetime,
-    int reject_percent)
+wfe_nonces_init(
+    struct wfe_nonces *n, const char *prefix, int lifetime, int reject_percent)
 {
 	unsigned char key[16];
 	int rc = -1;
@@ -93,7 +94,7 @@ wfe_nonce_bit_set(uint8_t *bits, uint64_t c, bool on)
 	if (on)
 		bits[i / 8] |= (uint8_t)(1u << (i % 8));
 	else
-		bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+		bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 static bool
@@ -107,7 +108,7 @@ wfe_nonce_bit_get(const uint8_t *bits, uint64_t c)
 int
 wfe_nonce_new(struct wfe_nonces *n, char *out)
 {
-	unsigned char plain[WFE_NONCE_BLOCK] = { 0 };
+	unsigned char plain[WFE_NONCE_BLOCK] = {0};
 	unsigned char cipher[WFE_NONCE_BLOCK];
 	uint32_t age = (uint32_t)(time(NULL) - n->epoch);
 	char *enc;
@@ -150,8 +151,8 @@ wfe_nonce_redeem(struct wfe_nonces *n, const char *nonce)
 	int len = 0;
 
 	if (strncmp(nonce, n->prefix, plen) != 0 ||
-	    cb_b64url_decode(nonce + plen, strlen(nonce + plen), &raw,
-		&rawlen) != 0 ||
+	    cb_b64url_decode(
+	        nonce + plen, strlen(nonce + plen), &raw, &rawlen) != 0 ||
 	    rawlen != WFE_NONCE_BLOCK)
 		goto out;
 	pthread_mutex_lock(&n->lock);

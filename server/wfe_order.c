@@ -14,11 +14,10 @@ wfe_load_order(struct wfe_req *req, struct sa_conn *db, int64_t id,
 	int rc = sa_order_get(db, id, o);
 
 	if (rc == SA_NOTFOUND)
-		return cb_problem_set(prob, CB_PROB_NOT_FOUND,
-		    "no such order");
+		return cb_problem_set(prob, CB_PROB_NOT_FOUND, "no such order");
 	if (rc != SA_OK)
-		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot load the order");
+		return cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot load the order");
 	if (o->account_id != req->account.id)
 		return cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
 		    "this order belongs to another account");
@@ -43,7 +42,7 @@ int
 wfe_handle_new_order(struct wfe_req *req, struct cb_problem *prob)
 {
 	struct wfe_new_order *no = cb_calloc(1, sizeof(*no));
-	struct sa_order o = { 0 };
+	struct sa_order o = {0};
 	struct sa_conn *db;
 	json_t *body = NULL;
 	int64_t id = 0;
@@ -51,8 +50,8 @@ wfe_handle_new_order(struct wfe_req *req, struct cb_problem *prob)
 
 	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
 	    wfe_jws_payload_object(&req->jws, &body, prob) != 0 ||
-	    wfe_new_order_parse(body, req->ctx->cfg->max_identifiers, no,
-		prob) != 0 ||
+	    wfe_new_order_parse(
+	        body, req->ctx->cfg->max_identifiers, no, prob) != 0 ||
 	    (db = wfe_req_db(req, prob)) == NULL ||
 	    ra_new_order(req, db, no, &id, prob) != 0 ||
 	    wfe_load_order(req, db, id, &o, prob) != 0)
@@ -69,7 +68,7 @@ out:
 int
 wfe_handle_order(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
-	struct sa_order o = { 0 };
+	struct sa_order o = {0};
 	struct sa_conn *db;
 	int rc = -1;
 
@@ -87,8 +86,8 @@ out:
 int
 wfe_handle_finalize(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
-	struct wfe_finalize fin = { 0 };
-	struct sa_order o = { 0 };
+	struct wfe_finalize fin = {0};
+	struct sa_order o = {0};
 	struct sa_conn *db;
 	json_t *body = NULL;
 	int rc = -1;

@@ -33,8 +33,8 @@ wfe_render_account(const struct wfe_req *req, const struct sa_account *a)
 	key = json_loads(a->jwk_json, 0, NULL);
 	obj = json_pack("{s:s, s:o, s:s, s:o}", "status",
 	    sa_status_name(a->status), "contact",
-	    a->contact_json != NULL ? wfe_stored_json(a->contact_json) :
-				      json_array(),
+	    a->contact_json != NULL ? wfe_stored_json(a->contact_json)
+	                            : json_array(),
 	    "orders", orders, "createdAt", wfe_time_json(a->created));
 	if (obj != NULL && key != NULL)
 		json_object_set_new(obj, "key", key);
@@ -58,10 +58,11 @@ wfe_render_order(const struct wfe_req *req, const struct sa_order *o)
 	char *fin = wfe_url(req, "/acme/order/%" PRId64 "/finalize", o->id);
 
 	for (int i = 0; i < o->nauthz; i++) {
-		char *u = wfe_url(req, "/acme/authz/%" PRId64,
-		    o->authz[i].authz_id);
+		char *u =
+		    wfe_url(req, "/acme/authz/%" PRId64, o->authz[i].authz_id);
 
-		json_array_append_new(idents, wfe_ident_json(&o->authz[i].ident));
+		json_array_append_new(
+		    idents, wfe_ident_json(&o->authz[i].ident));
 		json_array_append_new(authzs, json_string(u));
 		free(u);
 	}
@@ -72,11 +73,14 @@ wfe_render_order(const struct wfe_req *req, const struct sa_order *o)
 	if (obj == NULL)
 		return NULL;
 	if (o->not_before != 0)
-		json_object_set_new(obj, "notBefore", wfe_time_json(o->not_before));
+		json_object_set_new(
+		    obj, "notBefore", wfe_time_json(o->not_before));
 	if (o->not_after != 0)
-		json_object_set_new(obj, "notAfter", wfe_time_json(o->not_after));
+		json_object_set_new(
+		    obj, "notAfter", wfe_time_json(o->not_after));
 	if (o->error_json != NULL && st == SA_STATUS_INVALID)
-		json_object_set_new(obj, "error", wfe_stored_json(o->error_json));
+		json_object_set_new(
+		    obj, "error", wfe_stored_json(o->error_json));
 	if (st == SA_STATUS_VALID && o->cert_serial[0] != '\0') {
 		char *cert = wfe_url(req, "/acme/cert/%s", o->cert_serial);
 
@@ -98,13 +102,14 @@ wfe_render_challenge(const struct wfe_req *req, const struct sa_challenge *ch)
 	if (obj == NULL)
 		return NULL;
 	if (ch->validated != 0)
-		json_object_set_new(obj, "validated",
-		    wfe_time_json(ch->validated));
+		json_object_set_new(
+		    obj, "validated", wfe_time_json(ch->validated));
 	if (ch->error_json != NULL)
-		json_object_set_new(obj, "error", wfe_stored_json(ch->error_json));
+		json_object_set_new(
+		    obj, "error", wfe_stored_json(ch->error_json));
 	if (ch->record_json != NULL)
-		json_object_set_new(obj, "validationRecord",
-		    wfe_stored_json(ch->record_json));
+		json_object_set_new(
+		    obj, "validationRecord", wfe_stored_json(ch->record_json));
 	return obj;
 }
 

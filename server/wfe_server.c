@@ -74,14 +74,14 @@ wfe_ca_start(struct wfe_ctx *ctx, char **cert_pem, char **key_pem)
 	if (ctx->ca == NULL)
 		return -1;
 	if (wfe_pem_to_der(ca_root_pem(ctx->ca), &ctx->root_der,
-		&ctx->root_der_len) != 0 ||
+	        &ctx->root_der_len) != 0 ||
 	    wfe_pem_to_der(ca_intermediate_pem(ctx->ca), &ctx->inter_der,
-		&ctx->inter_der_len) != 0) {
+	        &ctx->inter_der_len) != 0) {
 		cb_log(LOG_ERR, "cannot encode the CA certificates");
 		return -1;
 	}
 	if (ca_tls_credentials(ctx->ca, (const char *const *)cfg->hostnames,
-		cfg->nhostnames, cert_pem, key_pem) != 0) {
+	        cfg->nhostnames, cert_pem, key_pem) != 0) {
 		cb_log(LOG_ERR, "cannot obtain the API's TLS certificate");
 		return -1;
 	}
@@ -145,7 +145,7 @@ int
 wfe_serve(const struct cb_config *cfg)
 {
 	struct sa_embedded *embedded = NULL;
-	struct wfe_ctx ctx = { 0 };
+	struct wfe_ctx ctx = {0};
 	char *cert_pem = NULL, *key_pem = NULL;
 	const char *conninfo = cfg->dsn;
 	int rc = 1;
@@ -155,14 +155,15 @@ wfe_serve(const struct cb_config *cfg)
 	if (wfe_state_dir(cfg->state_dir) != 0)
 		goto out;
 	if (cfg->dsn[0] == '\0') {
-		embedded = sa_embedded_start(cfg->state_dir, cfg->embedded_user);
+		embedded =
+		    sa_embedded_start(cfg->state_dir, cfg->embedded_user);
 		if (embedded == NULL)
 			goto out;
 		conninfo = sa_embedded_conninfo(embedded);
 	}
 	wfe_block_signals();
-	if (wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix,
-		cfg->nonce_lifetime, cfg->test_nonce_reject_percent) != 0 ||
+	if (wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix, cfg->nonce_lifetime,
+	        cfg->test_nonce_reject_percent) != 0 ||
 	    wfe_storage_start(&ctx, conninfo) != 0 ||
 	    wfe_ca_start(&ctx, &cert_pem, &key_pem) != 0 ||
 	    ra_workers_start(&ctx, conninfo) != 0 ||

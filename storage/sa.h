@@ -17,7 +17,7 @@
 /* Return codes of every fallible sa_ function (STYLE rule 4). */
 enum sa_rc {
 	SA_OK = 0,
-	SA_ERR = -1,	  /* database or connection failure (logged) */
+	SA_ERR = -1,      /* database or connection failure (logged) */
 	SA_NOTFOUND = -2, /* no such row, or nothing to do */
 	SA_CONFLICT = -3, /* a uniqueness or state condition failed */
 };
@@ -36,8 +36,8 @@ enum sa_status {
 };
 
 #define SA_MAX_CHALLENGES 4
-#define SA_TYPE_LEN 16	/* "dns", "ip", "http-01", "tls-alpn-01"... */
-#define SA_TOKEN_LEN 64 /* base64url tokens are 43 characters */
+#define SA_TYPE_LEN 16   /* "dns", "ip", "http-01", "tls-alpn-01"... */
+#define SA_TOKEN_LEN 64  /* base64url tokens are 43 characters */
 #define SA_SERIAL_LEN 41 /* hex serial, at most 20 bytes */
 
 struct sa_conn;
@@ -54,8 +54,8 @@ const char *sa_status_name(enum sa_status st);
  * root; PostgreSQL refuses root), with fsync on. A stale postmaster.pid
  * left by a crash is removed when its process is gone. Blocks until the
  * server accepts connections. Returns NULL on failure (logged). */
-struct sa_embedded *sa_embedded_start(const char *state_dir,
-    const char *run_as);
+struct sa_embedded *sa_embedded_start(
+    const char *state_dir, const char *run_as);
 /* The libpq connection string for the embedded cluster; lent for the
  * lifetime of E. */
 const char *sa_embedded_conninfo(const struct sa_embedded *e);
@@ -70,8 +70,8 @@ struct sa_conn *sa_conn_open(const char *conninfo, bool synchronous_commit);
 /* Closes C; NULL is fine. */
 void sa_conn_close(struct sa_conn *c);
 /* A pool of SIZE connections, opened at once. NULL on failure (logged). */
-struct sa_pool *sa_pool_new(const char *conninfo, int size,
-    bool synchronous_commit);
+struct sa_pool *sa_pool_new(
+    const char *conninfo, int size, bool synchronous_commit);
 /* Closes every connection and frees P; NULL is fine. */
 void sa_pool_free(struct sa_pool *p);
 /* Borrows a connection, waiting while all are in use. A connection found
@@ -94,7 +94,7 @@ void sa_tx_rollback(struct sa_conn *c);
 struct sa_account {
 	int64_t id;
 	enum sa_status status; /* VALID or DEACTIVATED */
-	char *jwk_json;	       /* owned: canonical JWK (cb_jwk.json) */
+	char *jwk_json;        /* owned: canonical JWK (cb_jwk.json) */
 	char thumbprint[CB_JWK_THUMBPRINT_LEN];
 	char *contact_json; /* owned: JSON array of URLs, "[]" if none */
 	time_t created;
@@ -104,14 +104,13 @@ struct sa_account {
 void sa_account_clear(struct sa_account *a);
 /* Inserts a valid account. SA_CONFLICT if the thumbprint is taken. */
 int sa_account_insert(struct sa_conn *c, const char *jwk_json,
-    const char *thumbprint, const char *contact_json, int64_t *id)
-    CB_MUSTCHECK;
-int sa_account_get(struct sa_conn *c, int64_t id, struct sa_account *out)
-    CB_MUSTCHECK;
+    const char *thumbprint, const char *contact_json, int64_t *id) CB_MUSTCHECK;
+int sa_account_get(
+    struct sa_conn *c, int64_t id, struct sa_account *out) CB_MUSTCHECK;
 int sa_account_get_by_thumbprint(struct sa_conn *c, const char *thumbprint,
     struct sa_account *out) CB_MUSTCHECK;
-int sa_account_update_contact(struct sa_conn *c, int64_t id,
-    const char *contact_json) CB_MUSTCHECK;
+int sa_account_update_contact(
+    struct sa_conn *c, int64_t id, const char *contact_json) CB_MUSTCHECK;
 /* VALID -> DEACTIVATED; SA_NOTFOUND if not valid. */
 int sa_account_deactivate(struct sa_conn *c, int64_t id) CB_MUSTCHECK;
 /* Replaces the key; SA_CONFLICT if another account has THUMBPRINT. */
@@ -154,8 +153,8 @@ struct sa_authz {
 /* Frees what A owns; safe on a zeroed struct. */
 void sa_authz_clear(struct sa_authz *a);
 /* The authorization with its challenges (ordered by id). */
-int sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
-    CB_MUSTCHECK;
+int sa_authz_get(
+    struct sa_conn *c, int64_t id, struct sa_authz *out) CB_MUSTCHECK;
 /* PENDING or VALID -> DEACTIVATED; SA_CONFLICT otherwise. */
 int sa_authz_deactivate(struct sa_conn *c, int64_t id) CB_MUSTCHECK;
 /* The newest VALID authorization of ACCOUNT_ID for IDENT (and WILDCARD)
@@ -164,8 +163,8 @@ int sa_authz_find_valid(struct sa_conn *c, int64_t account_id,
     const struct sa_ident *ident, bool wildcard, time_t min_expires,
     int64_t *authz_id) CB_MUSTCHECK;
 /* The challenge alone. */
-int sa_challenge_get(struct sa_conn *c, int64_t id, struct sa_challenge *out)
-    CB_MUSTCHECK;
+int sa_challenge_get(
+    struct sa_conn *c, int64_t id, struct sa_challenge *out) CB_MUSTCHECK;
 void sa_challenge_clear(struct sa_challenge *ch);
 /* Queues validation: PENDING -> PROCESSING when the challenge and its
  * authorization are pending, the authorization has not expired and no
@@ -183,21 +182,21 @@ struct sa_task {
 	char token[SA_TOKEN_LEN];
 	struct sa_ident ident;
 	char thumbprint[CB_JWK_THUMBPRINT_LEN]; /* account key's, for the key
-						   authorization */
+	                                           authorization */
 };
 
 /* Claims one PROCESSING challenge nobody holds (FOR UPDATE SKIP LOCKED),
  * leasing it for LEASE_SECONDS so a crashed worker's task is retried.
  * SA_NOTFOUND when the queue is empty. */
-int sa_task_claim(struct sa_conn *c, int lease_seconds, struct sa_task *out)
-    CB_MUSTCHECK;
+int sa_task_claim(
+    struct sa_conn *c, int lease_seconds, struct sa_task *out) CB_MUSTCHECK;
 /* Records the outcome in one transaction: the challenge becomes VALID or
  * INVALID with ERROR_JSON (NULL when valid) and RECORD_JSON, validated
  * now; its authorization becomes VALID expiring at AUTHZ_EXPIRES, or
  * INVALID. SA_CONFLICT if the challenge is no longer processing. */
 int sa_task_finish(struct sa_conn *c, const struct sa_task *t, bool valid,
-    const char *error_json, const char *record_json, time_t authz_expires)
-    CB_MUSTCHECK;
+    const char *error_json, const char *record_json,
+    time_t authz_expires) CB_MUSTCHECK;
 /* LISTENs on the queue's channel on C (a dedicated connection). */
 int sa_queue_listen(struct sa_conn *c) CB_MUSTCHECK;
 /* Waits up to TIMEOUT_MS for a notification on C. 0 when notified or timed
@@ -222,9 +221,9 @@ struct sa_order {
 	time_t not_before; /* 0 if not requested */
 	time_t not_after;  /* 0 if not requested */
 	time_t created;
-	int nauthz; /* one per identifier, in request order */
+	int nauthz;                   /* one per identifier, in request order */
 	struct sa_order_authz *authz; /* owned */
-	char *error_json;		 /* owned, or NULL */
+	char *error_json;             /* owned, or NULL */
 	char cert_serial[SA_SERIAL_LEN]; /* "" until VALID */
 };
 
@@ -240,7 +239,7 @@ struct sa_new_authz {
 	struct sa_ident ident;
 	bool wildcard;
 	int64_t reuse_id; /* an existing authorization, or 0 to create one */
-	time_t expires;	  /* for a new authorization */
+	time_t expires;   /* for a new authorization */
 	int nchallenges;
 	struct sa_new_challenge challenges[SA_MAX_CHALLENGES];
 };
@@ -259,19 +258,19 @@ struct sa_new_order {
 int sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
     int64_t *order_id) CB_MUSTCHECK;
 /* The order with its authorizations. */
-int sa_order_get(struct sa_conn *c, int64_t id, struct sa_order *out)
-    CB_MUSTCHECK;
+int sa_order_get(
+    struct sa_conn *c, int64_t id, struct sa_order *out) CB_MUSTCHECK;
 /* The newest order of ACCOUNT_ID with IDENTS_KEY that is stored PENDING,
  * unexpired at NOW, and none of whose authorizations is invalid,
  * deactivated or expired; SA_NOTFOUND if none. */
 int sa_order_find_pending(struct sa_conn *c, int64_t account_id,
     const char *idents_key, time_t now, int64_t *order_id) CB_MUSTCHECK;
 /* Inside a transaction: the order, locked FOR UPDATE (finalize). */
-int sa_order_get_for_update(struct sa_conn *c, int64_t id,
-    struct sa_order *out) CB_MUSTCHECK;
+int sa_order_get_for_update(
+    struct sa_conn *c, int64_t id, struct sa_order *out) CB_MUSTCHECK;
 /* Marks the order INVALID with ERROR_JSON. */
-int sa_order_set_invalid(struct sa_conn *c, int64_t id,
-    const char *error_json) CB_MUSTCHECK;
+int sa_order_set_invalid(
+    struct sa_conn *c, int64_t id, const char *error_json) CB_MUSTCHECK;
 
 /* ---- certificates (sa_cert.c) ---- */
 
@@ -303,12 +302,12 @@ void sa_cert_clear(struct sa_cert *cert);
 /* Records an issued certificate, its names (for rate limits) and its
  * FQDN-set hash, and marks its order VALID with the serial. Meant to run in
  * the finalize transaction. */
-int sa_cert_insert(struct sa_conn *c, const struct sa_new_cert *nc)
-    CB_MUSTCHECK;
-int sa_cert_get(struct sa_conn *c, const char *serial, struct sa_cert *out)
-    CB_MUSTCHECK;
+int sa_cert_insert(
+    struct sa_conn *c, const struct sa_new_cert *nc) CB_MUSTCHECK;
+int sa_cert_get(
+    struct sa_conn *c, const char *serial, struct sa_cert *out) CB_MUSTCHECK;
 /* Records revocation; SA_CONFLICT if already revoked. */
-int sa_cert_revoke(struct sa_conn *c, const char *serial, int reason)
-    CB_MUSTCHECK;
+int sa_cert_revoke(
+    struct sa_conn *c, const char *serial, int reason) CB_MUSTCHECK;
 
 #endif

@@ -8,59 +8,59 @@
 
 #define SA_ACCOUNT_COLS                                                        \
 	"id, status, jwk, thumbprint, contact,"                                \
-	" extract(epoch FROM created)::bigint"
+	" floor(extract(epoch FROM created))::bigint"
 
 static const struct sa_stmt sa_account_insert_stmt = {
-	SA_STMT_ACCOUNT_INSERT,
-	"sa_account_insert",
-	"INSERT INTO accounts (jwk, thumbprint, contact)"
-	" VALUES ($1::text, $2::text, $3::text) RETURNING id",
-	3,
+    SA_STMT_ACCOUNT_INSERT,
+    "sa_account_insert",
+    "INSERT INTO accounts (jwk, thumbprint, contact)"
+    " VALUES ($1::text, $2::text, $3::text) RETURNING id",
+    3,
 };
 
 static const struct sa_stmt sa_account_get_stmt = {
-	SA_STMT_ACCOUNT_GET,
-	"sa_account_get",
-	"SELECT " SA_ACCOUNT_COLS " FROM accounts WHERE id = $1::bigint",
-	1,
+    SA_STMT_ACCOUNT_GET,
+    "sa_account_get",
+    "SELECT " SA_ACCOUNT_COLS " FROM accounts WHERE id = $1::bigint",
+    1,
 };
 
 static const struct sa_stmt sa_account_get_by_thumbprint_stmt = {
-	SA_STMT_ACCOUNT_GET_BY_THUMBPRINT,
-	"sa_account_get_by_thumbprint",
-	"SELECT " SA_ACCOUNT_COLS " FROM accounts WHERE thumbprint = $1::text",
-	1,
+    SA_STMT_ACCOUNT_GET_BY_THUMBPRINT,
+    "sa_account_get_by_thumbprint",
+    "SELECT " SA_ACCOUNT_COLS " FROM accounts WHERE thumbprint = $1::text",
+    1,
 };
 
 static const struct sa_stmt sa_account_update_contact_stmt = {
-	SA_STMT_ACCOUNT_UPDATE_CONTACT,
-	"sa_account_update_contact",
-	"UPDATE accounts SET contact = $2::text WHERE id = $1::bigint",
-	2,
+    SA_STMT_ACCOUNT_UPDATE_CONTACT,
+    "sa_account_update_contact",
+    "UPDATE accounts SET contact = $2::text WHERE id = $1::bigint",
+    2,
 };
 
 static const struct sa_stmt sa_account_deactivate_stmt = {
-	SA_STMT_ACCOUNT_DEACTIVATE,
-	"sa_account_deactivate",
-	"UPDATE accounts SET status = 'deactivated'"
-	" WHERE id = $1::bigint AND status = 'valid'",
-	1,
+    SA_STMT_ACCOUNT_DEACTIVATE,
+    "sa_account_deactivate",
+    "UPDATE accounts SET status = 'deactivated'"
+    " WHERE id = $1::bigint AND status = 'valid'",
+    1,
 };
 
 static const struct sa_stmt sa_account_change_key_stmt = {
-	SA_STMT_ACCOUNT_CHANGE_KEY,
-	"sa_account_change_key",
-	"UPDATE accounts SET jwk = $2::text, thumbprint = $3::text"
-	" WHERE id = $1::bigint",
-	3,
+    SA_STMT_ACCOUNT_CHANGE_KEY,
+    "sa_account_change_key",
+    "UPDATE accounts SET jwk = $2::text, thumbprint = $3::text"
+    " WHERE id = $1::bigint",
+    3,
 };
 
 static const struct sa_stmt sa_account_orders_stmt = {
-	SA_STMT_ACCOUNT_ORDERS,
-	"sa_account_orders",
-	"SELECT id FROM orders WHERE account_id = $1::bigint"
-	" AND id > $2::bigint ORDER BY id LIMIT $3::integer",
-	3,
+    SA_STMT_ACCOUNT_ORDERS,
+    "sa_account_orders",
+    "SELECT id FROM orders WHERE account_id = $1::bigint"
+    " AND id > $2::bigint ORDER BY id LIMIT $3::integer",
+    3,
 };
 
 void
@@ -77,7 +77,7 @@ int
 sa_account_insert(struct sa_conn *c, const char *jwk_json,
     const char *thumbprint, const char *contact_json, int64_t *id)
 {
-	const char *vals[] = { jwk_json, thumbprint, contact_json };
+	const char *vals[] = {jwk_json, thumbprint, contact_json};
 	PGresult *r = NULL;
 	int rc;
 
@@ -111,7 +111,7 @@ int
 sa_account_get(struct sa_conn *c, int64_t id, struct sa_account *out)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id) };
+	const char *vals[] = {sa_i64(idbuf, id)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -126,16 +126,16 @@ out:
 }
 
 int
-sa_account_get_by_thumbprint(struct sa_conn *c, const char *thumbprint,
-    struct sa_account *out)
+sa_account_get_by_thumbprint(
+    struct sa_conn *c, const char *thumbprint, struct sa_account *out)
 {
-	const char *vals[] = { thumbprint };
+	const char *vals[] = {thumbprint};
 	PGresult *r = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sa_exec(c, &sa_account_get_by_thumbprint_stmt, vals, NULL, NULL,
-	    &r);
+	rc = sa_exec(
+	    c, &sa_account_get_by_thumbprint_stmt, vals, NULL, NULL, &r);
 	if (rc != SA_OK)
 		goto out;
 	rc = sa_account_read(r, out);
@@ -146,8 +146,8 @@ out:
 
 /* Runs an UPDATE of one account; SA_NOTFOUND if it changed no row. */
 static int
-sa_account_update(struct sa_conn *c, const struct sa_stmt *st,
-    const char *const *vals)
+sa_account_update(
+    struct sa_conn *c, const struct sa_stmt *st, const char *const *vals)
 {
 	PGresult *r = NULL;
 	int rc;
@@ -160,11 +160,11 @@ sa_account_update(struct sa_conn *c, const struct sa_stmt *st,
 }
 
 int
-sa_account_update_contact(struct sa_conn *c, int64_t id,
-    const char *contact_json)
+sa_account_update_contact(
+    struct sa_conn *c, int64_t id, const char *contact_json)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id), contact_json };
+	const char *vals[] = {sa_i64(idbuf, id), contact_json};
 
 	return sa_account_update(c, &sa_account_update_contact_stmt, vals);
 }
@@ -173,17 +173,17 @@ int
 sa_account_deactivate(struct sa_conn *c, int64_t id)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id) };
+	const char *vals[] = {sa_i64(idbuf, id)};
 
 	return sa_account_update(c, &sa_account_deactivate_stmt, vals);
 }
 
 int
-sa_account_change_key(struct sa_conn *c, int64_t id, const char *jwk_json,
-    const char *thumbprint)
+sa_account_change_key(
+    struct sa_conn *c, int64_t id, const char *jwk_json, const char *thumbprint)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id), jwk_json, thumbprint };
+	const char *vals[] = {sa_i64(idbuf, id), jwk_json, thumbprint};
 
 	/* The unique index on thumbprint turns a taken key into
 	 * SA_CONFLICT. */
@@ -195,8 +195,8 @@ sa_account_orders(struct sa_conn *c, int64_t account_id, int64_t after_id,
     int max, int64_t *ids, int *n)
 {
 	char abuf[SA_I64_BUF], bbuf[SA_I64_BUF], mbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(abuf, account_id),
-		sa_i64(bbuf, after_id), sa_i64(mbuf, max < 0 ? 0 : max) };
+	const char *vals[] = {sa_i64(abuf, account_id), sa_i64(bbuf, after_id),
+	    sa_i64(mbuf, max < 0 ? 0 : max)};
 	PGresult *r = NULL;
 	int rc;
 

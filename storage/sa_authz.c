@@ -11,75 +11,76 @@
 /* 8 columns, read by sa_challenge_read(). */
 #define SA_CHALLENGE_COLS                                                      \
 	"c.id, c.authz_id, c.type, c.token, c.status,"                         \
-	" extract(epoch FROM c.validated)::bigint, c.error, c.record"
+	" floor(extract(epoch FROM c.validated))::bigint, c.error, c.record"
 
 static const struct sa_stmt sa_authz_get_stmt = {
-	SA_STMT_AUTHZ_GET,
-	"sa_authz_get",
-	"SELECT a.id, a.account_id, a.ident_type, a.ident_value, a.wildcard,"
-	" a.status, extract(epoch FROM a.expires)::bigint, " SA_CHALLENGE_COLS
-	" FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
-	" WHERE a.id = $1::bigint ORDER BY c.id",
-	1,
+    SA_STMT_AUTHZ_GET,
+    "sa_authz_get",
+    "SELECT a.id, a.account_id, a.ident_type, a.ident_value, a.wildcard,"
+    " a.status, floor(extract(epoch FROM a.expires))::bigint,"
+    " " SA_CHALLENGE_COLS
+    " FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
+    " WHERE a.id = $1::bigint ORDER BY c.id",
+    1,
 };
 
 /* One statement: the row count says whether it changed, the EXISTS
  * whether there was anything to change. */
 static const struct sa_stmt sa_authz_deactivate_stmt = {
-	SA_STMT_AUTHZ_DEACTIVATE,
-	"sa_authz_deactivate",
-	"WITH u AS (UPDATE authzs SET status = 'deactivated'"
-	"  WHERE id = $1::bigint AND status IN ('pending', 'valid')"
-	"  RETURNING id)"
-	" SELECT (SELECT count(*) FROM u),"
-	" EXISTS (SELECT 1 FROM authzs WHERE id = $1::bigint)",
-	1,
+    SA_STMT_AUTHZ_DEACTIVATE,
+    "sa_authz_deactivate",
+    "WITH u AS (UPDATE authzs SET status = 'deactivated'"
+    "  WHERE id = $1::bigint AND status IN ('pending', 'valid')"
+    "  RETURNING id)"
+    " SELECT (SELECT count(*) FROM u),"
+    " EXISTS (SELECT 1 FROM authzs WHERE id = $1::bigint)",
+    1,
 };
 
 static const struct sa_stmt sa_authz_find_valid_stmt = {
-	SA_STMT_AUTHZ_FIND_VALID,
-	"sa_authz_find_valid",
-	"SELECT id FROM authzs WHERE account_id = $1::bigint"
-	" AND ident_type = $2::text AND ident_value = $3::text"
-	" AND wildcard = $4::boolean AND status = 'valid'"
-	" AND expires > to_timestamp($5::double precision)"
-	" ORDER BY id DESC LIMIT 1",
-	5,
+    SA_STMT_AUTHZ_FIND_VALID,
+    "sa_authz_find_valid",
+    "SELECT id FROM authzs WHERE account_id = $1::bigint"
+    " AND ident_type = $2::text AND ident_value = $3::text"
+    " AND wildcard = $4::boolean AND status = 'valid'"
+    " AND expires > to_timestamp($5::double precision)"
+    " ORDER BY id DESC LIMIT 1",
+    5,
 };
 
 static const struct sa_stmt sa_challenge_get_stmt = {
-	SA_STMT_CHALLENGE_GET,
-	"sa_challenge_get",
-	"SELECT " SA_CHALLENGE_COLS " FROM challenges c WHERE c.id = $1::bigint",
-	1,
+    SA_STMT_CHALLENGE_GET,
+    "sa_challenge_get",
+    "SELECT " SA_CHALLENGE_COLS " FROM challenges c WHERE c.id = $1::bigint",
+    1,
 };
 
 /* Serializes sa_challenge_begin() per authorization: the next statement
  * starts after the lock is granted, so it sees what a concurrent begin or
  * finish committed. */
 static const struct sa_stmt sa_challenge_lock_authz_stmt = {
-	SA_STMT_CHALLENGE_LOCK_AUTHZ,
-	"sa_challenge_lock_authz",
-	"SELECT a.id FROM authzs a JOIN challenges c ON c.authz_id = a.id"
-	" WHERE c.id = $1::bigint FOR UPDATE OF a",
-	1,
+    SA_STMT_CHALLENGE_LOCK_AUTHZ,
+    "sa_challenge_lock_authz",
+    "SELECT a.id FROM authzs a JOIN challenges c ON c.authz_id = a.id"
+    " WHERE c.id = $1::bigint FOR UPDATE OF a",
+    1,
 };
 
 static const struct sa_stmt sa_challenge_begin_stmt = {
-	SA_STMT_CHALLENGE_BEGIN,
-	"sa_challenge_begin",
-	"WITH u AS (UPDATE challenges c"
-	"  SET status = 'processing', lease_until = NULL"
-	"  FROM authzs a"
-	"  WHERE c.id = $1::bigint AND a.id = c.authz_id"
-	"  AND c.status = 'pending' AND a.status = 'pending'"
-	"  AND a.expires > now()"
-	"  AND NOT EXISTS (SELECT 1 FROM challenges s"
-	"   WHERE s.authz_id = c.authz_id"
-	"   AND s.status IN ('processing', 'valid'))"
-	"  RETURNING c.id)"
-	" SELECT pg_notify('" SA_QUEUE_CHANNEL "', id::text) FROM u",
-	1,
+    SA_STMT_CHALLENGE_BEGIN,
+    "sa_challenge_begin",
+    "WITH u AS (UPDATE challenges c"
+    "  SET status = 'processing', lease_until = NULL"
+    "  FROM authzs a"
+    "  WHERE c.id = $1::bigint AND a.id = c.authz_id"
+    "  AND c.status = 'pending' AND a.status = 'pending'"
+    "  AND a.expires > now()"
+    "  AND NOT EXISTS (SELECT 1 FROM challenges s"
+    "   WHERE s.authz_id = c.authz_id"
+    "   AND s.status IN ('processing', 'valid'))"
+    "  RETURNING c.id)"
+    " SELECT pg_notify('" SA_QUEUE_CHANNEL "', id::text) FROM u",
+    1,
 };
 
 void
@@ -104,8 +105,7 @@ sa_authz_clear(struct sa_authz *a)
 
 /* Fills OUT from SA_CHALLENGE_COLS starting at column COL of ROW. */
 static int
-sa_challenge_read(const PGresult *r, int row, int col,
-    struct sa_challenge *out)
+sa_challenge_read(const PGresult *r, int row, int col, struct sa_challenge *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (sa_col_status(r, row, col + 4, &out->status) != SA_OK)
@@ -155,7 +155,7 @@ int
 sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id) };
+	const char *vals[] = {sa_i64(idbuf, id)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -175,7 +175,7 @@ int
 sa_authz_deactivate(struct sa_conn *c, int64_t id)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id) };
+	const char *vals[] = {sa_i64(idbuf, id)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -199,9 +199,9 @@ sa_authz_find_valid(struct sa_conn *c, int64_t account_id,
     int64_t *authz_id)
 {
 	char abuf[SA_I64_BUF], tbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(abuf, account_id), ident->type,
-		ident->value, wildcard ? "t" : "f",
-		sa_i64(tbuf, (int64_t)min_expires) };
+	const char *vals[] = {sa_i64(abuf, account_id), ident->type,
+	    ident->value, wildcard ? "t" : "f",
+	    sa_i64(tbuf, (int64_t)min_expires)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -222,7 +222,7 @@ int
 sa_challenge_get(struct sa_conn *c, int64_t id, struct sa_challenge *out)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id) };
+	const char *vals[] = {sa_i64(idbuf, id)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -244,7 +244,7 @@ int
 sa_challenge_begin(struct sa_conn *c, int64_t challenge_id)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, challenge_id) };
+	const char *vals[] = {sa_i64(idbuf, challenge_id)};
 	PGresult *r = NULL;
 	bool own = false;
 	int rc;

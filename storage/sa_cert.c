@@ -11,44 +11,44 @@
 /* One statement, so the certificate, its names and the order's VALID
  * state commit together both alone and inside the finalize transaction. */
 static const struct sa_stmt sa_cert_insert_stmt = {
-	SA_STMT_CERT_INSERT,
-	"sa_cert_insert",
-	"WITH c AS (INSERT INTO certificates (serial, account_id, order_id,"
-	"  der, not_before, not_after, fqdn_set_hash)"
-	"  VALUES ($1::text, $2::bigint, NULLIF($3::bigint, 0), $4::bytea,"
-	"  to_timestamp($5::double precision),"
-	"  to_timestamp($6::double precision), $7::bytea)"
-	"  RETURNING serial, issued),"
-	" n AS (INSERT INTO issued_names (name, serial, issued)"
-	"  SELECT t.name, c.serial, c.issued"
-	"  FROM c, unnest($8::text[]) AS t (name)),"
-	" o AS (UPDATE orders SET status = 'valid', cert_serial = $1::text"
-	"  WHERE id = $3::bigint)"
-	" SELECT 1 FROM c",
-	8,
+    SA_STMT_CERT_INSERT,
+    "sa_cert_insert",
+    "WITH c AS (INSERT INTO certificates (serial, account_id, order_id,"
+    "  der, not_before, not_after, fqdn_set_hash)"
+    "  VALUES ($1::text, $2::bigint, NULLIF($3::bigint, 0), $4::bytea,"
+    "  to_timestamp($5::double precision),"
+    "  to_timestamp($6::double precision), $7::bytea)"
+    "  RETURNING serial, issued),"
+    " n AS (INSERT INTO issued_names (name, serial, issued)"
+    "  SELECT t.name, c.serial, c.issued"
+    "  FROM c, unnest($8::text[]) AS t (name)),"
+    " o AS (UPDATE orders SET status = 'valid', cert_serial = $1::text"
+    "  WHERE id = $3::bigint)"
+    " SELECT 1 FROM c",
+    8,
 };
 
 static const struct sa_stmt sa_cert_get_stmt = {
-	SA_STMT_CERT_GET,
-	"sa_cert_get",
-	"SELECT serial, account_id, order_id, der,"
-	" extract(epoch FROM issued)::bigint,"
-	" extract(epoch FROM not_before)::bigint,"
-	" extract(epoch FROM not_after)::bigint, revoked_at IS NOT NULL,"
-	" extract(epoch FROM revoked_at)::bigint, revoked_reason"
-	" FROM certificates WHERE serial = $1::text",
-	1,
+    SA_STMT_CERT_GET,
+    "sa_cert_get",
+    "SELECT serial, account_id, order_id, der,"
+    " floor(extract(epoch FROM issued))::bigint,"
+    " floor(extract(epoch FROM not_before))::bigint,"
+    " floor(extract(epoch FROM not_after))::bigint, revoked_at IS NOT NULL,"
+    " floor(extract(epoch FROM revoked_at))::bigint, revoked_reason"
+    " FROM certificates WHERE serial = $1::text",
+    1,
 };
 
 static const struct sa_stmt sa_cert_revoke_stmt = {
-	SA_STMT_CERT_REVOKE,
-	"sa_cert_revoke",
-	"WITH u AS (UPDATE certificates SET revoked_at = now(),"
-	"  revoked_reason = $2::integer"
-	"  WHERE serial = $1::text AND revoked_at IS NULL RETURNING 1)"
-	" SELECT (SELECT count(*) FROM u),"
-	" EXISTS (SELECT 1 FROM certificates WHERE serial = $1::text)",
-	2,
+    SA_STMT_CERT_REVOKE,
+    "sa_cert_revoke",
+    "WITH u AS (UPDATE certificates SET revoked_at = now(),"
+    "  revoked_reason = $2::integer"
+    "  WHERE serial = $1::text AND revoked_at IS NULL RETURNING 1)"
+    " SELECT (SELECT count(*) FROM u),"
+    " EXISTS (SELECT 1 FROM certificates WHERE serial = $1::text)",
+    2,
 };
 
 void
@@ -66,7 +66,7 @@ sa_cert_insert(struct sa_conn *c, const struct sa_new_cert *nc)
 	char abuf[SA_I64_BUF], obuf[SA_I64_BUF], nbbuf[SA_I64_BUF],
 	    nabuf[SA_I64_BUF];
 	const char *vals[8];
-	int lens[8] = { 0 }, fmts[8] = { 0 };
+	int lens[8] = {0}, fmts[8] = {0};
 	char *names = NULL;
 	PGresult *r = NULL;
 	int rc = SA_ERR;
@@ -104,8 +104,8 @@ sa_cert_read_der(const PGresult *r, int row, int col, struct sa_cert *out)
 	unsigned char *bin;
 	size_t len = 0;
 
-	bin = PQunescapeBytea((const unsigned char *)PQgetvalue(r, row, col),
-	    &len);
+	bin = PQunescapeBytea(
+	    (const unsigned char *)PQgetvalue(r, row, col), &len);
 	if (bin == NULL) {
 		cb_log(LOG_ERR, "sa: certificate %s: bad bytea", out->serial);
 		return SA_ERR;
@@ -120,7 +120,7 @@ sa_cert_read_der(const PGresult *r, int row, int col, struct sa_cert *out)
 int
 sa_cert_get(struct sa_conn *c, const char *serial, struct sa_cert *out)
 {
-	const char *vals[] = { serial };
+	const char *vals[] = {serial};
 	PGresult *r = NULL;
 	int rc;
 
@@ -151,7 +151,7 @@ int
 sa_cert_revoke(struct sa_conn *c, const char *serial, int reason)
 {
 	char rbuf[SA_I64_BUF];
-	const char *vals[] = { serial, sa_i64(rbuf, reason) };
+	const char *vals[] = {serial, sa_i64(rbuf, reason)};
 	PGresult *r = NULL;
 	int rc;
 

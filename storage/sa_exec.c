@@ -30,7 +30,7 @@ sa_log_pgerr(const char *what, const char *msg)
 	for (i = strlen(line); i > 0 && line[i - 1] == '\n'; i--)
 		line[i - 1] = '\0';
 	for (i = 0; line[i] != '\0'; i++)
-		if (line[i] == '\n' || line[i] == '\r')
+		if (line[i] == '\n' || line[i] == '\r' || line[i] == '\t')
 			line[i] = ' ';
 	cb_log(LOG_ERR, "sa: %s: %s", what, line);
 }
@@ -62,9 +62,8 @@ sa_result_check(struct sa_conn *c, const PGresult *r, const char *what)
 }
 
 int
-sa_exec(struct sa_conn *c, const struct sa_stmt *st,
-    const char *const *vals, const int *lens, const int *fmts,
-    PGresult **out)
+sa_exec(struct sa_conn *c, const struct sa_stmt *st, const char *const *vals,
+    const int *lens, const int *fmts, PGresult **out)
 {
 	uint64_t bit = UINT64_C(1) << st->id;
 	PGresult *r = NULL;
@@ -98,8 +97,10 @@ sa_exec_simple(struct sa_conn *c, const char *sql, const char *what)
 
 	r = PQexec(c->pg, sql);
 	rc = sa_result_check(c, r, what);
-	if (rc == SA_CONFLICT)
+	if (rc == SA_CONFLICT) {
+		sa_log_pgerr(what, PQresultErrorMessage(r));
 		rc = SA_ERR;
+	}
 	PQclear(r);
 	return rc;
 }

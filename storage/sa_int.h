@@ -81,8 +81,8 @@ int sa_exec(struct sa_conn *c, const struct sa_stmt *st,
     PGresult **out) CB_MUSTCHECK;
 /* Runs SQL without parameters (BEGIN, COMMIT, LISTEN, DDL). SA_OK or
  * SA_ERR (logged with WHAT). */
-int sa_exec_simple(struct sa_conn *c, const char *sql, const char *what)
-    CB_MUSTCHECK;
+int sa_exec_simple(
+    struct sa_conn *c, const char *sql, const char *what) CB_MUSTCHECK;
 /* The number of rows a command changed (PQcmdTuples). */
 long sa_cmd_rows(const PGresult *r);
 
@@ -106,8 +106,8 @@ char *sa_col_dup(const PGresult *r, int row, int col);
  * columns read this way). */
 void sa_col_copy(const PGresult *r, int row, int col, char *buf, size_t n);
 /* Parses a status name; SA_ERR (logged) if unknown. */
-int sa_col_status(const PGresult *r, int row, int col, enum sa_status *out)
-    CB_MUSTCHECK;
+int sa_col_status(
+    const PGresult *r, int row, int col, enum sa_status *out) CB_MUSTCHECK;
 
 /* A PostgreSQL text[] literal of the N strings in V, for one parameter;
  * caller owns it. */

@@ -13,86 +13,86 @@
 /* Migration N+1 is sa_migrations[N]. Statuses are stored as the names of
  * sa_status_name(); times as timestamptz. */
 static const char *const sa_migrations[] = {
-	/* 1: accounts, orders, authorizations, challenges, certificates. */
-	"CREATE TABLE accounts ("
-	" id bigserial PRIMARY KEY,"
-	" status text NOT NULL DEFAULT 'valid'"
-	"  CHECK (status IN ('valid', 'deactivated')),"
-	" jwk text NOT NULL,"
-	" thumbprint text NOT NULL CHECK (length(thumbprint) < 44),"
-	" contact text NOT NULL DEFAULT '[]',"
-	" created timestamptz NOT NULL DEFAULT now());"
-	"CREATE UNIQUE INDEX accounts_thumbprint ON accounts (thumbprint);"
+    /* 1: accounts, orders, authorizations, challenges, certificates. */
+    "CREATE TABLE accounts ("
+    " id bigserial PRIMARY KEY,"
+    " status text NOT NULL DEFAULT 'valid'"
+    "  CHECK (status IN ('valid', 'deactivated')),"
+    " jwk text NOT NULL,"
+    " thumbprint text NOT NULL CHECK (length(thumbprint) < 44),"
+    " contact text NOT NULL DEFAULT '[]',"
+    " created timestamptz NOT NULL DEFAULT now());"
+    "CREATE UNIQUE INDEX accounts_thumbprint ON accounts (thumbprint);"
 
-	"CREATE TABLE orders ("
-	" id bigserial PRIMARY KEY,"
-	" account_id bigint NOT NULL REFERENCES accounts (id),"
-	" idents_key text NOT NULL,"
-	" status text NOT NULL DEFAULT 'pending'"
-	"  CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),"
-	" expires timestamptz NOT NULL,"
-	" not_before timestamptz,"
-	" not_after timestamptz,"
-	" error text,"
-	" cert_serial text CHECK (length(cert_serial) < 41),"
-	" created timestamptz NOT NULL DEFAULT now());"
-	"CREATE INDEX orders_account ON orders (account_id, id);"
-	"CREATE INDEX orders_pending ON orders (account_id, idents_key)"
-	" WHERE status = 'pending';"
+    "CREATE TABLE orders ("
+    " id bigserial PRIMARY KEY,"
+    " account_id bigint NOT NULL REFERENCES accounts (id),"
+    " idents_key text NOT NULL,"
+    " status text NOT NULL DEFAULT 'pending'"
+    "  CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),"
+    " expires timestamptz NOT NULL,"
+    " not_before timestamptz,"
+    " not_after timestamptz,"
+    " error text,"
+    " cert_serial text CHECK (length(cert_serial) < 41),"
+    " created timestamptz NOT NULL DEFAULT now());"
+    "CREATE INDEX orders_account ON orders (account_id, id);"
+    "CREATE INDEX orders_pending ON orders (account_id, idents_key)"
+    " WHERE status = 'pending';"
 
-	"CREATE TABLE authzs ("
-	" id bigserial PRIMARY KEY,"
-	" account_id bigint NOT NULL REFERENCES accounts (id),"
-	" ident_type text NOT NULL CHECK (length(ident_type) < 16),"
-	" ident_value text NOT NULL CHECK (length(ident_value) < 254),"
-	" wildcard boolean NOT NULL DEFAULT false,"
-	" status text NOT NULL DEFAULT 'pending' CHECK (status IN"
-	"  ('pending', 'valid', 'invalid', 'deactivated')),"
-	" expires timestamptz NOT NULL);"
-	"CREATE INDEX authzs_valid ON authzs"
-	" (account_id, ident_type, ident_value) WHERE status = 'valid';"
+    "CREATE TABLE authzs ("
+    " id bigserial PRIMARY KEY,"
+    " account_id bigint NOT NULL REFERENCES accounts (id),"
+    " ident_type text NOT NULL CHECK (length(ident_type) < 16),"
+    " ident_value text NOT NULL CHECK (length(ident_value) < 254),"
+    " wildcard boolean NOT NULL DEFAULT false,"
+    " status text NOT NULL DEFAULT 'pending' CHECK (status IN"
+    "  ('pending', 'valid', 'invalid', 'deactivated')),"
+    " expires timestamptz NOT NULL);"
+    "CREATE INDEX authzs_valid ON authzs"
+    " (account_id, ident_type, ident_value) WHERE status = 'valid';"
 
-	"CREATE TABLE order_authzs ("
-	" order_id bigint NOT NULL REFERENCES orders (id),"
-	" authz_id bigint NOT NULL REFERENCES authzs (id),"
-	" position integer NOT NULL,"
-	" PRIMARY KEY (order_id, position));"
+    "CREATE TABLE order_authzs ("
+    " order_id bigint NOT NULL REFERENCES orders (id),"
+    " authz_id bigint NOT NULL REFERENCES authzs (id),"
+    " position integer NOT NULL,"
+    " PRIMARY KEY (order_id, position));"
 
-	"CREATE TABLE challenges ("
-	" id bigserial PRIMARY KEY,"
-	" authz_id bigint NOT NULL REFERENCES authzs (id),"
-	" type text NOT NULL CHECK (length(type) < 16),"
-	" token text NOT NULL CHECK (length(token) < 64),"
-	" status text NOT NULL DEFAULT 'pending'"
-	"  CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),"
-	" validated timestamptz,"
-	" error text,"
-	" record text,"
-	" lease_until timestamptz);"
-	"CREATE INDEX challenges_authz ON challenges (authz_id, id);"
-	"CREATE INDEX challenges_processing ON challenges (id)"
-	" WHERE status = 'processing';"
+    "CREATE TABLE challenges ("
+    " id bigserial PRIMARY KEY,"
+    " authz_id bigint NOT NULL REFERENCES authzs (id),"
+    " type text NOT NULL CHECK (length(type) < 16),"
+    " token text NOT NULL CHECK (length(token) < 64),"
+    " status text NOT NULL DEFAULT 'pending'"
+    "  CHECK (status IN ('pending', 'processing', 'valid', 'invalid')),"
+    " validated timestamptz,"
+    " error text,"
+    " record text,"
+    " lease_until timestamptz);"
+    "CREATE INDEX challenges_authz ON challenges (authz_id, id);"
+    "CREATE INDEX challenges_processing ON challenges (id)"
+    " WHERE status = 'processing';"
 
-	"CREATE TABLE certificates ("
-	" serial text PRIMARY KEY CHECK (length(serial) < 41),"
-	" account_id bigint NOT NULL REFERENCES accounts (id),"
-	" order_id bigint REFERENCES orders (id),"
-	" der bytea NOT NULL,"
-	" issued timestamptz NOT NULL DEFAULT now(),"
-	" not_before timestamptz NOT NULL,"
-	" not_after timestamptz NOT NULL,"
-	" fqdn_set_hash bytea NOT NULL,"
-	" revoked_at timestamptz,"
-	" revoked_reason integer);"
-	"CREATE INDEX certificates_fqdn_set ON certificates"
-	" (fqdn_set_hash, issued);"
+    "CREATE TABLE certificates ("
+    " serial text PRIMARY KEY CHECK (length(serial) < 41),"
+    " account_id bigint NOT NULL REFERENCES accounts (id),"
+    " order_id bigint REFERENCES orders (id),"
+    " der bytea NOT NULL,"
+    " issued timestamptz NOT NULL DEFAULT now(),"
+    " not_before timestamptz NOT NULL,"
+    " not_after timestamptz NOT NULL,"
+    " fqdn_set_hash bytea NOT NULL,"
+    " revoked_at timestamptz,"
+    " revoked_reason integer);"
+    "CREATE INDEX certificates_fqdn_set ON certificates"
+    " (fqdn_set_hash, issued);"
 
-	/* For rate limits: certificates per name over a window. */
-	"CREATE TABLE issued_names ("
-	" name text NOT NULL,"
-	" serial text NOT NULL REFERENCES certificates (serial),"
-	" issued timestamptz NOT NULL);"
-	"CREATE INDEX issued_names_name ON issued_names (name, issued);",
+    /* For rate limits: certificates per name over a window. */
+    "CREATE TABLE issued_names ("
+    " name text NOT NULL,"
+    " serial text NOT NULL REFERENCES certificates (serial),"
+    " issued timestamptz NOT NULL);"
+    "CREATE INDEX issued_names_name ON issued_names (name, issued);",
 };
 
 #define SA_NMIGRATIONS (int)(sizeof(sa_migrations) / sizeof(sa_migrations[0]))
@@ -105,13 +105,13 @@ sa_migrate_current(struct sa_conn *c, int *version)
 	int rc = SA_ERR;
 
 	if (sa_exec_simple(c,
-		"CREATE TABLE IF NOT EXISTS schema_migrations ("
-		" version integer PRIMARY KEY,"
-		" applied timestamptz NOT NULL DEFAULT now())",
-		"schema_migrations") != SA_OK)
+	        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	        " version integer PRIMARY KEY,"
+	        " applied timestamptz NOT NULL DEFAULT now())",
+	        "schema_migrations") != SA_OK)
 		goto out;
-	r = PQexec(c->pg,
-	    "SELECT coalesce(max(version), 0) FROM schema_migrations");
+	r = PQexec(
+	    c->pg, "SELECT coalesce(max(version), 0) FROM schema_migrations");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		sa_log_pgerr("schema version", PQresultErrorMessage(r));
 		goto out;
@@ -132,8 +132,7 @@ sa_migrate_apply(struct sa_conn *c, int version)
 	int rc = SA_ERR;
 
 	cb_log(LOG_NOTICE, "sa: applying schema migration %d", version);
-	if (sa_exec_simple(c, sa_migrations[version - 1], "migration") !=
-	    SA_OK)
+	if (sa_exec_simple(c, sa_migrations[version - 1], "migration") != SA_OK)
 		goto out;
 	vals[0] = sa_i64(vbuf, version);
 	r = PQexecParams(c->pg,
@@ -158,9 +157,9 @@ sa_migrate(struct sa_conn *c)
 		return SA_ERR;
 	/* Held until commit: concurrent starters wait here, then find the
 	 * work done. */
-	if (sa_exec_simple(c, "SELECT pg_advisory_xact_lock(" SA_MIGRATE_LOCK
-			      ")",
-		"migration lock") != SA_OK)
+	if (sa_exec_simple(c,
+	        "SELECT pg_advisory_xact_lock(" SA_MIGRATE_LOCK ")",
+	        "migration lock") != SA_OK)
 		goto out;
 	if (sa_migrate_current(c, &version) != SA_OK)
 		goto out;

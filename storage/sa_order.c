@@ -9,94 +9,95 @@
 #include "cb_log.h"
 
 static const struct sa_stmt sa_order_insert_stmt = {
-	SA_STMT_ORDER_INSERT,
-	"sa_order_insert",
-	"INSERT INTO orders (account_id, idents_key, expires, not_before,"
-	" not_after) VALUES ($1::bigint, $2::text,"
-	" to_timestamp($3::double precision),"
-	" to_timestamp($4::double precision),"
-	" to_timestamp($5::double precision)) RETURNING id",
-	5,
+    SA_STMT_ORDER_INSERT,
+    "sa_order_insert",
+    "INSERT INTO orders (account_id, idents_key, expires, not_before,"
+    " not_after) VALUES ($1::bigint, $2::text,"
+    " to_timestamp($3::double precision),"
+    " to_timestamp($4::double precision),"
+    " to_timestamp($5::double precision)) RETURNING id",
+    5,
 };
 
 /* A new authorization, its challenges (in the given order) and its link
  * to the order, in one statement. */
 static const struct sa_stmt sa_order_insert_authz_stmt = {
-	SA_STMT_ORDER_INSERT_AUTHZ,
-	"sa_order_insert_authz",
-	"WITH a AS (INSERT INTO authzs (account_id, ident_type, ident_value,"
-	"  wildcard, expires) VALUES ($1::bigint, $2::text, $3::text,"
-	"  $4::boolean, to_timestamp($5::double precision)) RETURNING id),"
-	" l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
-	"  SELECT $6::bigint, id, $7::integer FROM a),"
-	" ch AS (INSERT INTO challenges (authz_id, type, token)"
-	"  SELECT a.id, t.type, t.token FROM a,"
-	"  unnest($8::text[], $9::text[]) WITH ORDINALITY AS t (type, token, n)"
-	"  ORDER BY t.n)"
-	" SELECT id FROM a",
-	9,
+    SA_STMT_ORDER_INSERT_AUTHZ,
+    "sa_order_insert_authz",
+    "WITH a AS (INSERT INTO authzs (account_id, ident_type, ident_value,"
+    "  wildcard, expires) VALUES ($1::bigint, $2::text, $3::text,"
+    "  $4::boolean, to_timestamp($5::double precision)) RETURNING id),"
+    " l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
+    "  SELECT $6::bigint, id, $7::integer FROM a),"
+    " ch AS (INSERT INTO challenges (authz_id, type, token)"
+    "  SELECT a.id, t.type, t.token FROM a,"
+    "  unnest($8::text[], $9::text[]) WITH ORDINALITY AS t (type, token, n)"
+    "  ORDER BY t.n)"
+    " SELECT id FROM a",
+    9,
 };
 
 /* Reuses an authorization of the same account that is still usable. */
 static const struct sa_stmt sa_order_link_authz_stmt = {
-	SA_STMT_ORDER_LINK_AUTHZ,
-	"sa_order_link_authz",
-	"INSERT INTO order_authzs (order_id, authz_id, position)"
-	" SELECT $1::bigint, id, $3::integer FROM authzs"
-	" WHERE id = $2::bigint AND account_id = $4::bigint"
-	" AND status IN ('pending', 'valid')",
-	4,
+    SA_STMT_ORDER_LINK_AUTHZ,
+    "sa_order_link_authz",
+    "INSERT INTO order_authzs (order_id, authz_id, position)"
+    " SELECT $1::bigint, id, $3::integer FROM authzs"
+    " WHERE id = $2::bigint AND account_id = $4::bigint"
+    " AND status IN ('pending', 'valid')",
+    4,
 };
 
 /* One row per authorization in request order; an order without any is one
  * row with NULL authorization columns. */
 #define SA_ORDER_SELECT                                                        \
 	"SELECT o.id, o.account_id, o.status,"                                 \
-	" extract(epoch FROM o.expires)::bigint,"                              \
-	" extract(epoch FROM o.not_before)::bigint,"                           \
-	" extract(epoch FROM o.not_after)::bigint,"                            \
-	" extract(epoch FROM o.created)::bigint, o.error, o.cert_serial,"      \
+	" floor(extract(epoch FROM o.expires))::bigint,"                       \
+	" floor(extract(epoch FROM o.not_before))::bigint,"                    \
+	" floor(extract(epoch FROM o.not_after))::bigint,"                     \
+	" floor(extract(epoch FROM o.created))::bigint,"                       \
+	" o.error, o.cert_serial,"                                             \
 	" a.id, a.ident_type, a.ident_value, a.wildcard, a.status,"            \
-	" extract(epoch FROM a.expires)::bigint"                               \
+	" floor(extract(epoch FROM a.expires))::bigint"                        \
 	" FROM orders o"                                                       \
 	" LEFT JOIN order_authzs oa ON oa.order_id = o.id"                     \
 	" LEFT JOIN authzs a ON a.id = oa.authz_id"                            \
 	" WHERE o.id = $1::bigint ORDER BY oa.position"
 
 static const struct sa_stmt sa_order_get_stmt = {
-	SA_STMT_ORDER_GET,
-	"sa_order_get",
-	SA_ORDER_SELECT,
-	1,
+    SA_STMT_ORDER_GET,
+    "sa_order_get",
+    SA_ORDER_SELECT,
+    1,
 };
 
 static const struct sa_stmt sa_order_get_for_update_stmt = {
-	SA_STMT_ORDER_GET_FOR_UPDATE,
-	"sa_order_get_for_update",
-	SA_ORDER_SELECT " FOR UPDATE OF o",
-	1,
+    SA_STMT_ORDER_GET_FOR_UPDATE,
+    "sa_order_get_for_update",
+    SA_ORDER_SELECT " FOR UPDATE OF o",
+    1,
 };
 
 static const struct sa_stmt sa_order_find_pending_stmt = {
-	SA_STMT_ORDER_FIND_PENDING,
-	"sa_order_find_pending",
-	"SELECT o.id FROM orders o WHERE o.account_id = $1::bigint"
-	" AND o.idents_key = $2::text AND o.status = 'pending'"
-	" AND o.expires > to_timestamp($3::double precision)"
-	" AND NOT EXISTS (SELECT 1 FROM order_authzs oa"
-	"  JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = o.id"
-	"  AND (a.status IN ('invalid', 'deactivated')"
-	"  OR a.expires <= to_timestamp($3::double precision)))"
-	" ORDER BY o.id DESC LIMIT 1",
-	3,
+    SA_STMT_ORDER_FIND_PENDING,
+    "sa_order_find_pending",
+    "SELECT o.id FROM orders o WHERE o.account_id = $1::bigint"
+    " AND o.idents_key = $2::text AND o.status = 'pending'"
+    " AND o.expires > to_timestamp($3::double precision)"
+    " AND NOT EXISTS (SELECT 1 FROM order_authzs oa"
+    "  JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = o.id"
+    "  AND (a.status IN ('invalid', 'deactivated')"
+    "  OR a.expires <= to_timestamp($3::double precision)))"
+    " ORDER BY o.id DESC LIMIT 1",
+    3,
 };
 
 static const struct sa_stmt sa_order_set_invalid_stmt = {
-	SA_STMT_ORDER_SET_INVALID,
-	"sa_order_set_invalid",
-	"UPDATE orders SET status = 'invalid', error = $2::text"
-	" WHERE id = $1::bigint",
-	2,
+    SA_STMT_ORDER_SET_INVALID,
+    "sa_order_set_invalid",
+    "UPDATE orders SET status = 'invalid', error = $2::text"
+    " WHERE id = $1::bigint",
+    2,
 };
 
 void
@@ -117,15 +118,15 @@ sa_time_param(char *buf, time_t t)
 }
 
 static int
-sa_order_insert_row(struct sa_conn *c, const struct sa_new_order *o,
-    int64_t *order_id)
+sa_order_insert_row(
+    struct sa_conn *c, const struct sa_new_order *o, int64_t *order_id)
 {
 	char abuf[SA_I64_BUF], ebuf[SA_I64_BUF], nbbuf[SA_I64_BUF],
 	    nabuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(abuf, o->account_id), o->idents_key,
-		sa_i64(ebuf, (int64_t)o->expires),
-		sa_time_param(nbbuf, o->not_before),
-		sa_time_param(nabuf, o->not_after) };
+	const char *vals[] = {sa_i64(abuf, o->account_id), o->idents_key,
+	    sa_i64(ebuf, (int64_t)o->expires),
+	    sa_time_param(nbbuf, o->not_before),
+	    sa_time_param(nabuf, o->not_after)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -137,8 +138,8 @@ sa_order_insert_row(struct sa_conn *c, const struct sa_new_order *o,
 }
 
 static int
-sa_order_insert_authz(struct sa_conn *c, const struct sa_new_order *o,
-    int64_t order_id, int pos)
+sa_order_insert_authz(
+    struct sa_conn *c, const struct sa_new_order *o, int64_t order_id, int pos)
 {
 	const struct sa_new_authz *na = &o->authz[pos];
 	const char *types[SA_MAX_CHALLENGES], *tokens[SA_MAX_CHALLENGES];
@@ -178,14 +179,14 @@ out:
 }
 
 static int
-sa_order_link_authz(struct sa_conn *c, const struct sa_new_order *o,
-    int64_t order_id, int pos)
+sa_order_link_authz(
+    struct sa_conn *c, const struct sa_new_order *o, int64_t order_id, int pos)
 {
 	char obuf[SA_I64_BUF], zbuf[SA_I64_BUF], pbuf[SA_I64_BUF],
 	    abuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(obuf, order_id),
-		sa_i64(zbuf, o->authz[pos].reuse_id), sa_i64(pbuf, pos),
-		sa_i64(abuf, o->account_id) };
+	const char *vals[] = {sa_i64(obuf, order_id),
+	    sa_i64(zbuf, o->authz[pos].reuse_id), sa_i64(pbuf, pos),
+	    sa_i64(abuf, o->account_id)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -199,8 +200,8 @@ sa_order_link_authz(struct sa_conn *c, const struct sa_new_order *o,
 }
 
 int
-sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
-    int64_t *order_id)
+sa_order_insert(
+    struct sa_conn *c, const struct sa_new_order *o, int64_t *order_id)
 {
 	bool own = false;
 	int rc;
@@ -268,7 +269,7 @@ sa_order_select(struct sa_conn *c, const struct sa_stmt *st, int64_t id,
     struct sa_order *out)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id) };
+	const char *vals[] = {sa_i64(idbuf, id)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -308,8 +309,8 @@ sa_order_find_pending(struct sa_conn *c, int64_t account_id,
     const char *idents_key, time_t now, int64_t *order_id)
 {
 	char abuf[SA_I64_BUF], nbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(abuf, account_id), idents_key,
-		sa_i64(nbuf, (int64_t)now) };
+	const char *vals[] = {
+	    sa_i64(abuf, account_id), idents_key, sa_i64(nbuf, (int64_t)now)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -330,7 +331,7 @@ int
 sa_order_set_invalid(struct sa_conn *c, int64_t id, const char *error_json)
 {
 	char idbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, id), error_json };
+	const char *vals[] = {sa_i64(idbuf, id), error_json};
 	PGresult *r = NULL;
 	int rc;
 

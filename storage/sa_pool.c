@@ -46,17 +46,17 @@ sa_conn_setup(struct sa_conn *c)
 	c->prepared = 0;
 	if (c->synchronous_commit)
 		return SA_OK;
-	return sa_exec_simple(c, "SET synchronous_commit = off",
-	    "synchronous_commit");
+	return sa_exec_simple(
+	    c, "SET synchronous_commit = off", "synchronous_commit");
 }
 
 struct sa_conn *
 sa_conn_open(const char *conninfo, bool synchronous_commit)
 {
 	/* expand_dbname: CONNINFO may be a key=value string or a URI. */
-	const char *const keys[] = { "dbname", "fallback_application_name",
-		NULL };
-	const char *const vals[] = { conninfo, "cobble", NULL };
+	const char *const keys[] = {
+	    "dbname", "fallback_application_name", NULL};
+	const char *const vals[] = {conninfo, "cobble", NULL};
 	struct sa_conn *c = NULL, *ret = NULL;
 
 	c = cb_calloc(1, sizeof(*c));
@@ -186,8 +186,9 @@ sa_pool_release(struct sa_pool *p, struct sa_conn *c)
 	if (c == NULL)
 		return;
 	if (PQstatus(c->pg) == CONNECTION_OK && sa_in_tx(c)) {
-		cb_log(LOG_WARNING, "sa: connection returned inside a "
-				    "transaction, rolling back");
+		cb_log(LOG_WARNING,
+		    "sa: connection returned inside a "
+		    "transaction, rolling back");
 		sa_tx_rollback(c);
 	}
 	pthread_mutex_lock(&p->mu);

@@ -12,46 +12,46 @@
 /* The lease makes a crashed worker's task claimable again once it ends;
  * SKIP LOCKED keeps concurrent claimers off each other's rows. */
 static const struct sa_stmt sa_task_claim_stmt = {
-	SA_STMT_TASK_CLAIM,
-	"sa_task_claim",
-	"UPDATE challenges c"
-	" SET lease_until = now() + make_interval(secs => $1::integer)"
-	" FROM authzs a, accounts ac"
-	" WHERE c.id = (SELECT id FROM challenges"
-	"  WHERE status = 'processing'"
-	"  AND (lease_until IS NULL OR lease_until < now())"
-	"  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-	" AND a.id = c.authz_id AND ac.id = a.account_id"
-	" RETURNING c.id, c.authz_id, a.account_id, c.type, c.token,"
-	" a.ident_type, a.ident_value, ac.thumbprint",
-	1,
+    SA_STMT_TASK_CLAIM,
+    "sa_task_claim",
+    "UPDATE challenges c"
+    " SET lease_until = now() + make_interval(secs => $1::integer)"
+    " FROM authzs a, accounts ac"
+    " WHERE c.id = (SELECT id FROM challenges"
+    "  WHERE status = 'processing'"
+    "  AND (lease_until IS NULL OR lease_until < now())"
+    "  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " AND a.id = c.authz_id AND ac.id = a.account_id"
+    " RETURNING c.id, c.authz_id, a.account_id, c.type, c.token,"
+    " a.ident_type, a.ident_value, ac.thumbprint",
+    1,
 };
 
 /* One statement, so one transaction even outside sa_tx_begin(). The
  * authorization follows only while it is still pending (not deactivated
  * meanwhile). */
 static const struct sa_stmt sa_task_finish_stmt = {
-	SA_STMT_TASK_FINISH,
-	"sa_task_finish",
-	"WITH ch AS (UPDATE challenges SET status = $2::text,"
-	"  error = $3::text, record = $4::text, validated = now(),"
-	"  lease_until = NULL"
-	"  WHERE id = $1::bigint AND status = 'processing'"
-	"  RETURNING authz_id),"
-	" az AS (UPDATE authzs SET status = $2::text,"
-	"  expires = CASE WHEN $2::text = 'valid'"
-	"   THEN to_timestamp($5::double precision) ELSE expires END"
-	"  WHERE id IN (SELECT authz_id FROM ch) AND status = 'pending'"
-	"  RETURNING id)"
-	" SELECT (SELECT count(*) FROM ch), (SELECT count(*) FROM az)",
-	5,
+    SA_STMT_TASK_FINISH,
+    "sa_task_finish",
+    "WITH ch AS (UPDATE challenges SET status = $2::text,"
+    "  error = $3::text, record = $4::text, validated = now(),"
+    "  lease_until = NULL"
+    "  WHERE id = $1::bigint AND status = 'processing'"
+    "  RETURNING authz_id),"
+    " az AS (UPDATE authzs SET status = $2::text,"
+    "  expires = CASE WHEN $2::text = 'valid'"
+    "   THEN to_timestamp($5::double precision) ELSE expires END"
+    "  WHERE id IN (SELECT authz_id FROM ch) AND status = 'pending'"
+    "  RETURNING id)"
+    " SELECT (SELECT count(*) FROM ch), (SELECT count(*) FROM az)",
+    5,
 };
 
 int
 sa_task_claim(struct sa_conn *c, int lease_seconds, struct sa_task *out)
 {
 	char lbuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(lbuf, lease_seconds) };
+	const char *vals[] = {sa_i64(lbuf, lease_seconds)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -81,10 +81,10 @@ sa_task_finish(struct sa_conn *c, const struct sa_task *t, bool valid,
     const char *error_json, const char *record_json, time_t authz_expires)
 {
 	char idbuf[SA_I64_BUF], ebuf[SA_I64_BUF];
-	const char *vals[] = { sa_i64(idbuf, t->challenge_id),
-		sa_status_name(valid ? SA_STATUS_VALID : SA_STATUS_INVALID),
-		valid ? NULL : error_json, record_json,
-		sa_i64(ebuf, (int64_t)authz_expires) };
+	const char *vals[] = {sa_i64(idbuf, t->challenge_id),
+	    sa_status_name(valid ? SA_STATUS_VALID : SA_STATUS_INVALID),
+	    valid ? NULL : error_json, record_json,
+	    sa_i64(ebuf, (int64_t)authz_expires)};
 	PGresult *r = NULL;
 	int rc;
 
@@ -123,32 +123,46 @@ sa_queue_drain(struct sa_conn *c)
 	return count;
 }
 
-int
-sa_queue_wait(struct sa_conn *c, int timeout_ms)
+/* Whether C's socket has bytes to read right now. */
+static bool
+sa_queue_readable(struct sa_conn *c, int timeout_ms, int *err)
 {
-	struct pollfd pfd;
+	struct pollfd pfd = {PQsocket(c->pg), POLLIN, 0};
 	int n;
 
-	if (sa_queue_drain(c) > 0)
-		return 0;
-	pfd.fd = PQsocket(c->pg);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
+	*err = 0;
 	if (pfd.fd < 0) {
 		cb_log(LOG_ERR, "sa: queue connection is closed");
-		return -1;
+		*err = -1;
+		return false;
 	}
 	n = poll(&pfd, 1, timeout_ms);
 	if (n < 0 && errno != EINTR) {
 		cb_log(LOG_ERR, "sa: poll: %s", strerror(errno));
-		return -1;
+		*err = -1;
 	}
-	if (n <= 0)
+	return n > 0;
+}
+
+int
+sa_queue_wait(struct sa_conn *c, int timeout_ms)
+{
+	int err = 0;
+
+	if (sa_queue_drain(c) > 0)
 		return 0;
-	if (!PQconsumeInput(c->pg)) {
-		sa_log_pgerr("queue wait", PQerrorMessage(c->pg));
-		return -1;
+	if (!sa_queue_readable(c, timeout_ms, &err))
+		return err;
+	/* Keep reading while bytes arrive, so a server closing the session
+	 * (message, then EOF) is noticed now rather than on the next call. */
+	for (int i = 0; i < 4; i++) {
+		if (!PQconsumeInput(c->pg)) {
+			sa_log_pgerr("queue wait", PQerrorMessage(c->pg));
+			return -1;
+		}
+		if (!sa_queue_readable(c, 0, &err))
+			break;
 	}
 	(void)sa_queue_drain(c);
-	return 0;
+	return err;
 }

@@ -9,14 +9,14 @@
 #include "sa_int.h"
 
 static const char *const sa_status_names[] = {
-	[SA_STATUS_PENDING] = "pending",
-	[SA_STATUS_READY] = "ready",
-	[SA_STATUS_PROCESSING] = "processing",
-	[SA_STATUS_VALID] = "valid",
-	[SA_STATUS_INVALID] = "invalid",
-	[SA_STATUS_DEACTIVATED] = "deactivated",
-	[SA_STATUS_EXPIRED] = "expired",
-	[SA_STATUS_REVOKED] = "revoked",
+    [SA_STATUS_PENDING] = "pending",
+    [SA_STATUS_READY] = "ready",
+    [SA_STATUS_PROCESSING] = "processing",
+    [SA_STATUS_VALID] = "valid",
+    [SA_STATUS_INVALID] = "invalid",
+    [SA_STATUS_DEACTIVATED] = "deactivated",
+    [SA_STATUS_EXPIRED] = "expired",
+    [SA_STATUS_REVOKED] = "revoked",
 };
 
 #define SA_NSTATUS (sizeof(sa_status_names) / sizeof(sa_status_names[0]))

@@ -12,13 +12,13 @@
 #include "cb_problem.h"
 
 struct va_config {
-	int http01_port;	/* 80 unless in test mode */
+	int http01_port;        /* 80 unless in test mode */
 	const char *dns_server; /* "IP" or "IP:PORT"; NULL/"" = system */
 	bool allow_loopback;
 	bool allow_private;
-	int timeout_ms; /* whole validation attempt */
+	int timeout_ms;    /* whole validation attempt */
 	bool always_valid; /* test mode: skip the check, report valid */
-	int delay_ms;	   /* test mode: sleep before validating */
+	int delay_ms;      /* test mode: sleep before validating */
 };
 
 /* One per worker thread: holds a c-ares channel and a curl handle. */
@@ -30,20 +30,20 @@ struct va_ctx *va_new(const struct va_config *cfg);
 void va_free(struct va_ctx *va);
 
 struct va_task {
-	const char *challenge_type;	/* "http-01" */
-	const char *ident_type;		/* "dns" */
-	const char *ident_value;	/* "www.example.com" */
-	const char *token;		/* the challenge token */
-	const char *key_authorization;	/* token.thumbprint */
+	const char *challenge_type;    /* "http-01" */
+	const char *ident_type;        /* "dns" */
+	const char *ident_value;       /* "www.example.com" */
+	const char *token;             /* the challenge token */
+	const char *key_authorization; /* token.thumbprint */
 };
 
 struct va_result {
 	bool valid;
 	struct cb_problem prob; /* why not valid (connection, dns,
-				   unauthorized, incorrectResponse...) */
+	                           unauthorized, incorrectResponse...) */
 	char *record_json; /* owned: the RFC 8555 8.3 validationRecord array
-			      (url, hostname, port, addressesResolved,
-			      addressUsed), one entry per request made */
+	                      (url, hostname, port, addressesResolved,
+	                      addressUsed), one entry per request made */
 };
 
 /* Validates TASK: resolves the name (A and AAAA through c-ares at the
@@ -60,7 +60,7 @@ void va_result_clear(struct va_result *res);
 /* The HTTP-01 body check alone: true when BODY (LEN bytes) equals
  * KEY_AUTHORIZATION after trimming trailing whitespace. Exposed for the
  * fuzz target and unit tests. */
-bool va_http01_body_matches(const char *body, size_t len,
-    const char *key_authorization);
+bool va_http01_body_matches(
+    const char *body, size_t len, const char *key_authorization);
 
 #endif

@@ -51,8 +51,11 @@ va_dns_init(struct va_ctx *va)
 	memset(&opts, 0, sizeof(opts));
 	opts.timeout = try_ms;
 	opts.tries = VA_DNS_TRIES;
+	/* Hand SERVFAIL and REFUSED to us as such (a validation fails on
+	 * them) instead of retrying and reporting "connection refused". */
+	opts.flags = ARES_FLAG_NOCHECKRESP;
 	st = ares_init_options(&va->channel, &opts,
-	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
 	if (st != ARES_SUCCESS) {
 		va->channel = NULL;
 		cb_log(LOG_ERR, "validator: c-ares init: %s", ares_strerror(st));

@@ -23,6 +23,7 @@ struct va_ctx {
 	ares_channel channel;
 	CURL *curl; /* reused for every request of this worker */
 	bool curl_global; /* curl_global_init() succeeded */
+	char curl_err[CURL_ERROR_SIZE]; /* curl's message, for logs only */
 };
 
 /* One resolved address. */

@@ -18,11 +18,12 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
 import pytest
 import requests
+
+pytest.register_assert_rewrite("e2e_util")
 
 from e2e_util import (CAA_IDENTITIES, TERMS_URL, WEBSITE_URL, free_port,
     make_tmpdir)

@@ -386,6 +386,9 @@ class Acme:
 
 	def __init__(self, directory_url, root, key=None):
 		self.s = requests.Session()
+		# Not trust_env: REQUESTS_CA_BUNDLE in the environment would
+		# override verify, and no proxy may be used.
+		self.s.trust_env = False
 		self.s.verify = root
 		self.dir_url = directory_url
 		r = self.s.get(directory_url, timeout=15)

@@ -231,6 +231,9 @@ test_missing_file(void **state)
 	assert_string_equal(
 	    err, "/nonexistent/c.json: No such file or directory");
 	cb_config_clear(&cfg);
+	assert_int_equal(cb_config_load("/tmp", &cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "/tmp: Is a directory");
+	cb_config_clear(&cfg);
 }
 
 struct bad_case {
@@ -288,7 +291,7 @@ static const struct bad_case bad_cases[] = {
     {"", "t.json: line 1 column 0: *"},
     {"{\"server\": {\"port\": 1, \"port\": 2}}",
         "t.json: line 1 column 29: duplicate object key*"},
-    {"{\"server\": {\"port\": 1}", "t.json: line 1 column 23: *"},
+    {"{\"server\": {\"port\": 1}", "t.json: line 1 column 22: '}' expected*"},
     {"{\"server\": {\"tls_cert\": \"/c.pem\"}}",
         "t.json: server.tls_key: required when server.tls_cert is set"},
     {"{\"server\": {\"tls_key\": \"/k.pem\"}}",

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: ISC */
+/* The embedded PostgreSQL cluster: initdb on first use, the postgres
+ * server as a child process on a private Unix socket, and its shutdown. */
+#include "sa_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cb_log.h"
+
+/* How long the server may take to accept connections, and to stop. */
+#define SA_START_TIMEOUT_MS 30000
+#define SA_STOP_TIMEOUT_MS 30000
+#define SA_KILL_TIMEOUT_MS 5000
+/* The socket file the server creates in its socket directory. */
+#define SA_SOCKET_NAME "/.s.PGSQL.5432"
+
+struct sa_embedded {
+	pid_t pid; /* the postmaster, or -1 */
+	char *conninfo;
+};
+
+/* The unprivileged identity the server runs as when we are root. */
+struct sa_runas {
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t *groups; /* owned */
+};
+
+/* Paths and descriptors of one start, filled by sa_embedded_start(). */
+struct sa_emb_start {
+	char *state_dir, *pgdata, *sockdir, *logpath, *bindir;
+	int logfd, nullfd;
+	struct sa_runas ra;
+};
+
+static void
+sa_sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static int64_t
+sa_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The bin directory of the newest PostgreSQL installed the Debian way;
+ * caller owns it. NULL if none. */
+static char *
+sa_pg_bindir(void)
+{
+	glob_t g = {0};
+	const char *best = NULL;
+	long best_ver = -1;
+	char *ret = NULL;
+
+	if (glob("/usr/lib/postgresql/*/bin/postgres", 0, NULL, &g) != 0) {
+		cb_log(LOG_ERR,
+		    "sa: no PostgreSQL server in "
+		    "/usr/lib/postgresql/*/bin (install "
+		    "postgresql)");
+		goto out;
+	}
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		long v = strtol(
+		    g.gl_pathv[i] + strlen("/usr/lib/postgresql/"), NULL, 10);
+
+		if (v > best_ver) {
+			best_ver = v;
+			best = g.gl_pathv[i];
+		}
+	}
+	ret = cb_strndup(best, strlen(best) - strlen("/postgres"));
+out:
+	globfree(&g);
+	return ret;
+}
+
+static int
+sa_runas_lookup(const char *user, struct sa_runas *ra)
+{
+	struct passwd pw, *res = NULL;
+	char buf[16384];
+	int n = 32, err;
+
+	memset(ra, 0, sizeof(*ra));
+	if (geteuid() != 0)
+		return 0;
+	if (user == NULL || *user == '\0')
+		user = "postgres";
+	err = getpwnam_r(user, &pw, buf, sizeof(buf), &res);
+	if (res == NULL) {
+		cb_log(LOG_ERR, "sa: embedded PostgreSQL user %s: %s", user,
+		    err != 0 ? strerror(err) : "no such user");
+		return -1;
+	}
+	if (pw.pw_uid == 0) {
+		cb_log(LOG_ERR,
+		    "sa: PostgreSQL refuses to run as root; set "
+		    "storage.embedded_user to another user");
+		return -1;
+	}
+	ra->drop = true;
+	ra->uid = pw.pw_uid;
+	ra->gid = pw.pw_gid;
+	ra->groups = cb_calloc((size_t)n, sizeof(gid_t));
+	if (getgrouplist(user, pw.pw_gid, ra->groups, &n) < 0) {
+		/* N now holds the number needed. */
+		ra->groups =
+		    cb_reallocarray(ra->groups, (size_t)n, sizeof(gid_t));
+		if (getgrouplist(user, pw.pw_gid, ra->groups, &n) < 0) {
+			cb_log(LOG_ERR, "sa: groups of %s: too many", user);
+			return -1;
+		}
+	}
+	ra->ngroups = n;
+	return 0;
+}
+
+/* Creates directory PATH (if missing) owned by the server's user. */
+static int
+sa_mkdir_for(const char *path, const struct sa_runas *ra)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		cb_log(LOG_ERR, "sa: mkdir %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (ra->drop && chown(path, ra->uid, ra->gid) != 0) {
+		cb_log(LOG_ERR, "sa: chown %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* In the forked child, where only async-signal-safe calls are allowed. */
+static void
+sa_child_fail(const char *msg)
+{
+	(void)!write(STDERR_FILENO, msg, strlen(msg));
+	_exit(126);
+}
+
+/* Runs in the child: drops privileges and executes ARGV. Never returns. */
+static void
+sa_child_exec(const struct sa_emb_start *s, char *const argv[], pid_t parent)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Own process group: a terminal's ^C goes to cobble, which stops
+	 * the server in order. */
+	setpgid(0, 0);
+	if (dup2(s->nullfd, STDIN_FILENO) < 0 ||
+	    dup2(s->logfd, STDOUT_FILENO) < 0 ||
+	    dup2(s->logfd, STDERR_FILENO) < 0)
+		_exit(126);
+	close_range(3, ~0U, 0);
+	if (chdir("/") != 0)
+		sa_child_fail("cobble: chdir / failed\n");
+	if (s->ra.drop &&
+	    (setgroups((size_t)s->ra.ngroups, s->ra.groups) != 0 ||
+	        setgid(s->ra.gid) != 0 || setuid(s->ra.uid) != 0))
+		sa_child_fail("cobble: cannot drop privileges\n");
+	/* After setuid, which clears it: the server gets a fast shutdown
+	 * request if we die (of the thread that forked, in fact: start the
+	 * cluster from the main thread). */
+	if (prctl(PR_SET_PDEATHSIG, SIGINT) != 0 || getppid() != parent)
+		sa_child_fail("cobble: parent gone\n");
+	execv(argv[0], argv);
+	sa_child_fail("cobble: cannot execute the PostgreSQL program\n");
+}
+
+static pid_t
+sa_spawn(const struct sa_emb_start *s, char *const argv[])
+{
+	pid_t parent = getpid(), pid;
+
+	pid = fork();
+	if (pid < 0) {
+		cb_log(LOG_ERR, "sa: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		sa_child_exec(s, argv, parent);
+	return pid;
+}
+
+/* Waits up to MS for PID to exit; true if it has (or is not ours). */
+static bool
+sa_wait_exit(pid_t pid, int ms, int *status)
+{
+	int64_t deadline = sa_now_ms() + ms;
+	pid_t w;
+
+	*status = 0;
+	for (;;) {
+		w = waitpid(pid, status, WNOHANG);
+		if (w == pid || (w < 0 && errno == ECHILD))
+			return true;
+		if (sa_now_ms() >= deadline)
+			return false;
+		sa_sleep_ms(20);
+	}
+}
+
+static int
+sa_initdb(const struct sa_emb_start *s)
+{
+	char *prog = cb_asprintf("%s/initdb", s->bindir);
+	char *argv[] = {prog, "-D", s->pgdata, "--auth=trust", "-U", "postgres",
+	    "-E", "UTF8", "--locale=C", NULL};
+	int status = 0, rc = -1;
+	pid_t pid;
+
+	cb_log(
+	    LOG_NOTICE, "sa: initializing PostgreSQL cluster in %s", s->pgdata);
+	if (sa_mkdir_for(s->pgdata, &s->ra) != 0)
+		goto out;
+	pid = sa_spawn(s, argv);
+	if (pid < 0)
+		goto out;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		cb_log(LOG_ERR, "sa: initdb failed (status %d), see %s", status,
+		    s->logpath);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(prog);
+	return rc;
+}
+
+/* Removes lock file PATH (postmaster.pid, the socket's .lock) when the
+ * process it names is gone, or is not a PostgreSQL process (pid reuse
+ * after a reboot). */
+static void
+sa_remove_stale_lock(const char *path)
+{
+	char comm[64] = "", procpath[64];
+	FILE *f;
+	long pid = 0;
+
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = 0;
+	fclose(f);
+	if (pid > 0) {
+		snprintf(procpath, sizeof(procpath), "/proc/%ld/comm", pid);
+		f = fopen(procpath, "re");
+		if (f != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strncmp(comm, "postgres", 8) == 0)
+			return;
+	}
+	cb_log(LOG_WARNING, "sa: removing stale %s (pid %ld is not PostgreSQL)",
+	    path, pid);
+	if (unlink(path) != 0)
+		cb_log(LOG_WARNING, "sa: unlink %s: %s", path, strerror(errno));
+}
+
+/* A conninfo value in single quotes (the path may hold spaces). */
+static char *
+sa_conninfo_quote(const char *v)
+{
+	char *out = cb_malloc(2 * strlen(v) + 3), *o = out;
+
+	*o++ = '\'';
+	for (; *v != '\0'; v++) {
+		if (*v == '\'' || *v == '\\')
+			*o++ = '\\';
+		*o++ = *v;
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}
+
+/* Waits until the server answers on ADMIN; fails if it exits. */
+static int
+sa_wait_ready(
+    struct sa_embedded *e, const struct sa_emb_start *s, const char *admin)
+{
+	int64_t deadline = sa_now_ms() + SA_START_TIMEOUT_MS;
+	int status = 0;
+
+	while (sa_now_ms() < deadline) {
+		if (waitpid(e->pid, &status, WNOHANG) == e->pid) {
+			e->pid = -1;
+			cb_log(LOG_ERR,
+			    "sa: PostgreSQL exited at start (status %d), "
+			    "see %s",
+			    status, s->logpath);
+			return -1;
+		}
+		if (PQping(admin) == PQPING_OK)
+			return 0;
+		sa_sleep_ms(50);
+	}
+	cb_log(LOG_ERR, "sa: PostgreSQL did not start in %d s, see %s",
+	    SA_START_TIMEOUT_MS / 1000, s->logpath);
+	return -1;
+}
+
+/* Creates the database "cobble" unless it exists. */
+static int
+sa_create_db(const char *admin)
+{
+	PGconn *pg = NULL;
+	PGresult *r = NULL;
+	const char *state;
+	int rc = -1;
+
+	pg = PQconnectdb(admin);
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		sa_log_pgerr("embedded connect", PQerrorMessage(pg));
+		goto out;
+	}
+	r = PQexec(pg, "SELECT 1 FROM pg_database WHERE datname = 'cobble'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		sa_log_pgerr("pg_database", PQresultErrorMessage(r));
+		goto out;
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		r = PQexec(pg, "CREATE DATABASE cobble");
+		state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		/* 42P04 duplicate_database: created meanwhile, fine. */
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    (state == NULL || strcmp(state, "42P04") != 0)) {
+			sa_log_pgerr(
+			    "create database", PQresultErrorMessage(r));
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	PQfinish(pg);
+	return rc;
+}
+
+/* Absolute paths, the log file and the user; creates STATE_DIR. */
+static int
+sa_emb_prepare(
+    struct sa_emb_start *s, const char *state_dir, const char *run_as)
+{
+	struct stat st;
+
+	if (sa_runas_lookup(run_as, &s->ra) != 0)
+		return -1;
+	if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+		cb_log(LOG_ERR, "sa: mkdir %s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	s->state_dir = realpath(state_dir, NULL);
+	if (s->state_dir == NULL || stat(s->state_dir, &st) != 0) {
+		cb_log(LOG_ERR, "sa: %s: %s", state_dir, strerror(errno));
+		return -1;
+	}
+	/* The server's user must reach pgdata and pgsock inside. */
+	if (s->ra.drop && (st.st_mode & S_IXOTH) == 0 &&
+	    chmod(s->state_dir, (st.st_mode & 07777) | S_IXOTH) != 0) {
+		cb_log(
+		    LOG_ERR, "sa: chmod %s: %s", s->state_dir, strerror(errno));
+		return -1;
+	}
+	s->pgdata = cb_asprintf("%s/pgdata", s->state_dir);
+	s->sockdir = cb_asprintf("%s/pgsock", s->state_dir);
+	s->logpath = cb_asprintf("%s/postgres.log", s->state_dir);
+	if (strlen(s->sockdir) + strlen(SA_SOCKET_NAME) >=
+	    sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+		cb_log(LOG_ERR,
+		    "sa: state_dir path too long for a Unix "
+		    "socket: %s",
+		    s->state_dir);
+		return -1;
+	}
+	s->bindir = sa_pg_bindir();
+	if (s->bindir == NULL || sa_mkdir_for(s->sockdir, &s->ra) != 0)
+		return -1;
+	s->logfd =
+	    open(s->logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	s->nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s->logfd < 0 || s->nullfd < 0) {
+		cb_log(LOG_ERR, "sa: open %s: %s", s->logpath, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+sa_emb_start_clear(struct sa_emb_start *s)
+{
+	free(s->state_dir);
+	free(s->pgdata);
+	free(s->sockdir);
+	free(s->logpath);
+	free(s->bindir);
+	free(s->ra.groups);
+	if (s->logfd >= 0)
+		close(s->logfd);
+	if (s->nullfd >= 0)
+		close(s->nullfd);
+}
+
+/* Starts the postmaster of S into E->pid. */
+static int
+sa_emb_run(struct sa_embedded *e, const struct sa_emb_start *s)
+{
+	char *prog = cb_asprintf("%s/postgres", s->bindir);
+	char *lockfile = cb_asprintf("%s/postmaster.pid", s->pgdata);
+	char *socklock = cb_asprintf("%s%s.lock", s->sockdir, SA_SOCKET_NAME);
+	char *argv[] = {prog, "-D", s->pgdata, "-k", s->sockdir, "-c",
+	    "listen_addresses=", "-c", "fsync=on", NULL};
+
+	sa_remove_stale_lock(lockfile);
+	sa_remove_stale_lock(socklock);
+	e->pid = sa_spawn(s, argv);
+	free(prog);
+	free(lockfile);
+	free(socklock);
+	return e->pid < 0 ? -1 : 0;
+}
+
+struct sa_embedded *
+sa_embedded_start(const char *state_dir, const char *run_as)
+{
+	struct sa_emb_start s = {.logfd = -1, .nullfd = -1};
+	struct sa_embedded *e = NULL, *ret = NULL;
+	char *pgversion = NULL, *host = NULL, *admin = NULL;
+	struct stat st;
+
+	e = cb_calloc(1, sizeof(*e));
+	e->pid = -1;
+	if (sa_emb_prepare(&s, state_dir, run_as) != 0)
+		goto out;
+	pgversion = cb_asprintf("%s/PG_VERSION", s.pgdata);
+	if (stat(pgversion, &st) != 0 && sa_initdb(&s) != 0)
+		goto out;
+	if (sa_mkdir_for(s.pgdata, &s.ra) != 0 || sa_emb_run(e, &s) != 0)
+		goto out;
+	host = sa_conninfo_quote(s.sockdir);
+	admin = cb_asprintf("host=%s dbname=postgres user=postgres", host);
+	if (sa_wait_ready(e, &s, admin) != 0 || sa_create_db(admin) != 0)
+		goto out;
+	e->conninfo = cb_asprintf("host=%s dbname=cobble user=postgres", host);
+	cb_log(LOG_INFO, "sa: embedded PostgreSQL running, pid %ld, in %s",
+	    (long)e->pid, s.pgdata);
+	ret = e;
+	e = NULL;
+out:
+	sa_embedded_stop(e);
+	sa_emb_start_clear(&s);
+	free(pgversion);
+	free(host);
+	free(admin);
+	return ret;
+}
+
+const char *
+sa_embedded_conninfo(const struct sa_embedded *e)
+{
+	return e->conninfo;
+}
+
+void
+sa_embedded_stop(struct sa_embedded *e)
+{
+	int status = 0;
+
+	if (e == NULL)
+		return;
+	if (e->pid > 0) {
+		/* SIGINT: fast shutdown (roll back sessions, checkpoint). */
+		kill(e->pid, SIGINT);
+		if (!sa_wait_exit(e->pid, SA_STOP_TIMEOUT_MS, &status)) {
+			cb_log(LOG_WARNING,
+			    "sa: PostgreSQL did not stop, "
+			    "sending SIGQUIT");
+			kill(e->pid, SIGQUIT);
+			if (!sa_wait_exit(
+			        e->pid, SA_KILL_TIMEOUT_MS, &status)) {
+				kill(e->pid, SIGKILL);
+				(void)sa_wait_exit(
+				    e->pid, SA_KILL_TIMEOUT_MS, &status);
+			}
+		}
+	}
+	free(e->conninfo);
+	free(e);
+}

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests of the embedded cluster, connections, the pool (blocking,
+ * rollback on release, reconnect), transactions and migrations. */
+#include <errno.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "sa_test.h"
+
+static struct sa_test_env env;
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return sa_test_env_start(&env);
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	sa_test_env_stop(&env);
+	return 0;
+}
+
+static void
+test_embedded_layout(void **state)
+{
+	char path[256];
+	struct stat st;
+	struct passwd *pw;
+
+	(void)state;
+	assert_non_null(strstr(sa_embedded_conninfo(env.emb), "/pgsock'"));
+	assert_non_null(strstr(sa_embedded_conninfo(env.emb), "dbname=cobble"));
+	snprintf(path, sizeof(path), "%s/pgdata/PG_VERSION", env.dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/postgres.log", env.dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/pgdata", env.dir);
+	assert_int_equal(stat(path, &st), 0);
+	if (geteuid() == 0) {
+		pw = getpwnam("postgres");
+		assert_non_null(pw);
+		assert_int_equal(st.st_uid, pw->pw_uid);
+		assert_int_equal(stat(env.dir, &st), 0);
+		assert_true(st.st_mode & S_IXOTH);
+	} else {
+		assert_int_equal(st.st_uid, geteuid());
+	}
+}
+
+static void
+test_migrate_twice(void **state)
+{
+	struct sa_conn *c = sa_conn_open(sa_embedded_conninfo(env.emb), true);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(sa_migrate(c), SA_OK);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM "
+	                     "schema_migrations"),
+	    1);
+	assert_int_equal(sa_migrate(c), SA_OK);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM "
+	                     "schema_migrations"),
+	    1);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM pg_tables "
+	                     "WHERE tablename IN ('accounts', "
+	                     "'orders', 'authzs', 'order_authzs', "
+	                     "'challenges', 'certificates', "
+	                     "'issued_names')"),
+	    7);
+	/* Not inside a caller's transaction. */
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_migrate(c), SA_ERR);
+	sa_tx_rollback(c);
+	sa_conn_close(c);
+}
+
+static void
+test_conn_open_fails(void **state)
+{
+	(void)state;
+	assert_null(sa_conn_open("host=/nonexistent/dir dbname=x", true));
+	assert_null(sa_pool_new(sa_embedded_conninfo(env.emb), 0, true));
+	sa_conn_close(NULL);
+	sa_pool_free(NULL);
+	sa_embedded_stop(NULL);
+}
+
+static void
+test_synchronous_commit(void **state)
+{
+	const char *ci = sa_embedded_conninfo(env.emb);
+	struct sa_conn *on = sa_conn_open(ci, true);
+	struct sa_conn *off = sa_conn_open(ci, false);
+	PGresult *r;
+
+	(void)state;
+	assert_non_null(on);
+	assert_non_null(off);
+	r = PQexec(off->pg, "SHOW synchronous_commit");
+	assert_string_equal(PQgetvalue(r, 0, 0), "off");
+	PQclear(r);
+	r = PQexec(on->pg, "SHOW synchronous_commit");
+	assert_string_equal(PQgetvalue(r, 0, 0), "on");
+	PQclear(r);
+	sa_conn_close(on);
+	sa_conn_close(off);
+}
+
+static void
+test_tx(void **state)
+{
+	struct sa_conn *c = sa_conn_open(sa_embedded_conninfo(env.emb), true);
+	int64_t id = 0;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(sa_migrate(c), SA_OK);
+	assert_int_equal(sa_tx_commit(c), SA_ERR); /* none open */
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_tx_begin(c), SA_ERR); /* no nesting */
+	assert_int_equal(sa_account_insert(c, "{}", "tx-1", "[]", &id), SA_OK);
+	assert_int_equal(sa_tx_commit(c), SA_OK);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint = 'tx-1'"),
+	    1);
+	/* A failed statement poisons the transaction: commit reports it. */
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_account_insert(c, "{}", "tx-2", "[]", &id), SA_OK);
+	assert_int_equal(
+	    sa_account_insert(c, "{}", "tx-1", "[]", &id), SA_CONFLICT);
+	assert_int_equal(sa_tx_commit(c), SA_ERR);
+	assert_false(sa_in_tx(c));
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint = 'tx-2'"),
+	    0);
+	sa_tx_rollback(c); /* nothing open: no-op */
+	sa_tx_rollback(NULL);
+	sa_conn_close(c);
+}
+
+static void
+test_pool_release_rolls_back(void **state)
+{
+	struct sa_pool *p = sa_pool_new(sa_embedded_conninfo(env.emb), 1, true);
+	struct sa_account a = {0};
+	struct sa_conn *c;
+	int64_t id = 0;
+
+	(void)state;
+	assert_non_null(p);
+	c = sa_pool_acquire(p);
+	assert_non_null(c);
+	assert_int_equal(sa_migrate(c), SA_OK);
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_account_insert(c, "{}", "rb-1", "[]", &id), SA_OK);
+	sa_pool_release(p, c);
+	c = sa_pool_acquire(p);
+	assert_non_null(c);
+	assert_false(sa_in_tx(c));
+	assert_int_equal(sa_account_get(c, id, &a), SA_NOTFOUND);
+	sa_pool_release(p, c);
+	sa_pool_release(p, NULL);
+	sa_pool_free(p);
+}
+
+struct waiter {
+	struct sa_pool *p;
+	volatile int got;
+};
+
+static void *
+waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	struct sa_conn *c = sa_pool_acquire(w->p);
+
+	__atomic_store_n(&w->got, c != NULL ? 1 : -1, __ATOMIC_SEQ_CST);
+	sa_pool_release(w->p, c);
+	return NULL;
+}
+
+static void
+test_pool_blocks(void **state)
+{
+	struct waiter w = {0};
+	struct sa_conn *c;
+	pthread_t t;
+
+	(void)state;
+	w.p = sa_pool_new(sa_embedded_conninfo(env.emb), 1, true);
+	assert_non_null(w.p);
+	c = sa_pool_acquire(w.p);
+	assert_non_null(c);
+	assert_int_equal(pthread_create(&t, NULL, waiter_main, &w), 0);
+	usleep(150 * 1000);
+	assert_int_equal(__atomic_load_n(&w.got, __ATOMIC_SEQ_CST), 0);
+	sa_pool_release(w.p, c);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(w.got, 1);
+	sa_pool_free(w.p);
+}
+
+static void
+test_pool_reconnect(void **state)
+{
+	const char *ci = sa_embedded_conninfo(env.emb);
+	struct sa_pool *p = sa_pool_new(ci, 1, false);
+	struct sa_conn *other = sa_conn_open(ci, true);
+	struct sa_account a = {0};
+	struct sa_conn *c;
+	int64_t id = 0;
+	int pid;
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(other);
+	c = sa_pool_acquire(p);
+	assert_non_null(c);
+	assert_int_equal(sa_migrate(c), SA_OK);
+	/* Prepares sa_account_get on this session. */
+	assert_int_equal(sa_account_insert(c, "{}", "rc-1", "[]", &id), SA_OK);
+	assert_int_equal(sa_account_get(c, id, &a), SA_OK);
+	sa_account_clear(&a);
+	pid = PQbackendPID(c->pg);
+	sa_pool_release(p, c);
+
+	assert_int_equal(sa_test_kill_backend(other, c), 1);
+	c = sa_pool_acquire(p);
+	assert_non_null(c);
+	assert_int_not_equal(PQbackendPID(c->pg), pid);
+	/* A new session: statements are prepared again, settings reapplied. */
+	assert_int_equal(sa_account_get(c, id, &a), SA_OK);
+	assert_string_equal(a.thumbprint, "rc-1");
+	sa_account_clear(&a);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT (current_setting("
+	                     "'synchronous_commit') = 'off')::int"),
+	    1);
+	sa_pool_release(p, c);
+	sa_pool_free(p);
+	sa_conn_close(other);
+}
+
+struct worker {
+	struct sa_pool *p;
+	int n, ok;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	char tp[32];
+	int64_t id;
+
+	for (int i = 0; i < 25; i++) {
+		struct sa_conn *c = sa_pool_acquire(w->p);
+
+		if (c == NULL)
+			continue;
+		snprintf(tp, sizeof(tp), "st-%d-%d", w->n, i);
+		if (sa_account_insert(c, "{}", tp, "[]", &id) == SA_OK)
+			w->ok++;
+		sa_pool_release(w->p, c);
+	}
+	return NULL;
+}
+
+/* More threads than connections: everyone gets a turn, no row is lost. */
+static void
+test_pool_threads(void **state)
+{
+	struct worker w[4];
+	pthread_t t[4];
+	struct sa_pool *p = sa_pool_new(sa_embedded_conninfo(env.emb), 2, true);
+	struct sa_conn *c;
+
+	(void)state;
+	assert_non_null(p);
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){p, i, 0};
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+		assert_int_equal(w[i].ok, 25);
+	}
+	c = sa_pool_acquire(p);
+	assert_non_null(c);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint LIKE 'st-%'"),
+	    100);
+	sa_pool_release(p, c);
+	sa_pool_free(p);
+}
+
+/* A pid that was just used and is now free. */
+static pid_t
+dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+/* Restarts on the same directory (no initdb: the data survives) over a
+ * stale postmaster.pid left by a "crash". Runs last: it replaces env.emb. */
+static void
+test_restart_stale_pid(void **state)
+{
+	struct sa_conn *c;
+	char path[256];
+	FILE *f;
+	struct stat st;
+
+	(void)state;
+	sa_embedded_stop(env.emb);
+	env.emb = NULL;
+	snprintf(path, sizeof(path), "%s/pgdata/postmaster.pid", env.dir);
+	assert_int_not_equal(stat(path, &st), 0); /* clean shutdown */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "%d\n%s/pgdata\n", (int)dead_pid(), env.dir);
+	fclose(f);
+	env.emb = sa_embedded_start(env.dir, "postgres");
+	assert_non_null(env.emb);
+	c = sa_conn_open(sa_embedded_conninfo(env.emb), true);
+	assert_non_null(c);
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint = 'tx-1'"),
+	    1);
+	sa_conn_close(c);
+}
+
+static void
+test_start_fails(void **state)
+{
+	char path[256];
+	FILE *f;
+
+	(void)state;
+	/* STATE_DIR is a file. */
+	snprintf(path, sizeof(path), "%s/afile", env.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_null(sa_embedded_start(path, "postgres"));
+	if (geteuid() == 0)
+		assert_null(sa_embedded_start(env.dir, "no-such-user-x"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_embedded_layout),
+	    cmocka_unit_test(test_migrate_twice),
+	    cmocka_unit_test(test_conn_open_fails),
+	    cmocka_unit_test(test_synchronous_commit),
+	    cmocka_unit_test(test_tx),
+	    cmocka_unit_test(test_pool_release_rolls_back),
+	    cmocka_unit_test(test_pool_blocks),
+	    cmocka_unit_test(test_pool_threads),
+	    cmocka_unit_test(test_pool_reconnect),
+	    cmocka_unit_test(test_start_fails),
+	    cmocka_unit_test(test_restart_stale_pid),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests of the statements: accounts, orders, authorizations and
+ * challenges, the validation queue and certificates, against a private
+ * embedded cluster. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include <cmocka.h>
+
+#include "sa_test.h"
+
+static struct sa_test_env env;
+/* c1, c2: two sessions, as two API threads or workers would have. */
+static struct sa_conn *c1, *c2;
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	if (sa_test_env_start(&env) != 0)
+		return -1;
+	c1 = sa_conn_open(sa_embedded_conninfo(env.emb), true);
+	c2 = sa_conn_open(sa_embedded_conninfo(env.emb), false);
+	if (c1 == NULL || c2 == NULL || sa_migrate(c1) != SA_OK)
+		return -1;
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	sa_conn_close(c1);
+	sa_conn_close(c2);
+	sa_test_env_stop(&env);
+	return 0;
+}
+
+static int64_t
+new_account(const char *thumbprint)
+{
+	int64_t id = 0;
+
+	assert_int_equal(
+	    sa_account_insert(c1, "{\"kty\":\"OKP\"}", thumbprint, "[]", &id),
+	    SA_OK);
+	assert_true(id > 0);
+	return id;
+}
+
+/* An order of ACCOUNT for NAME with a new authorization holding the
+ * challenges http-01 and dns-01 (tokens tok-NAME-h, tok-NAME-d), the
+ * authorization expiring at AUTHZ_EXPIRES. */
+static int64_t
+new_order(int64_t account, const char *name, time_t authz_expires)
+{
+	struct sa_new_authz na = {0};
+	struct sa_new_order no = {0};
+	char key[300];
+	int64_t id = 0;
+
+	snprintf(key, sizeof(key), "dns:%s", name);
+	snprintf(na.ident.type, sizeof(na.ident.type), "dns");
+	snprintf(na.ident.value, sizeof(na.ident.value), "%s", name);
+	na.expires = authz_expires;
+	na.nchallenges = 2;
+	snprintf(na.challenges[0].type, SA_TYPE_LEN, "http-01");
+	snprintf(na.challenges[0].token, SA_TOKEN_LEN, "tok-%s-h", name);
+	snprintf(na.challenges[1].type, SA_TYPE_LEN, "dns-01");
+	snprintf(na.challenges[1].token, SA_TOKEN_LEN, "tok-%s-d", name);
+	no.account_id = account;
+	no.expires = time(NULL) + 3600;
+	no.idents_key = key;
+	no.nauthz = 1;
+	no.authz = &na;
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	return id;
+}
+
+/* The first authorization of ORDER, filled into AZ. */
+static void
+order_authz(int64_t order, struct sa_authz *az)
+{
+	struct sa_order o = {0};
+
+	assert_int_equal(sa_order_get(c1, order, &o), SA_OK);
+	assert_int_equal(sa_authz_get(c1, o.authz[0].authz_id, az), SA_OK);
+	sa_order_clear(&o);
+}
+
+/* Leases away every queued challenge other tests left behind. */
+static void
+drain_queue(void)
+{
+	struct sa_task t;
+
+	while (sa_task_claim(c1, 3600, &t) == SA_OK)
+		;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void
+test_status_name(void **state)
+{
+	(void)state;
+	assert_string_equal(sa_status_name(SA_STATUS_PENDING), "pending");
+	assert_string_equal(sa_status_name(SA_STATUS_READY), "ready");
+	assert_string_equal(sa_status_name(SA_STATUS_PROCESSING), "processing");
+	assert_string_equal(sa_status_name(SA_STATUS_VALID), "valid");
+	assert_string_equal(sa_status_name(SA_STATUS_INVALID), "invalid");
+	assert_string_equal(
+	    sa_status_name(SA_STATUS_DEACTIVATED), "deactivated");
+	assert_string_equal(sa_status_name(SA_STATUS_EXPIRED), "expired");
+	assert_string_equal(sa_status_name(SA_STATUS_REVOKED), "revoked");
+	assert_string_equal(sa_status_name((enum sa_status)42), "unknown");
+}
+
+static void
+test_account(void **state)
+{
+	struct sa_account a = {0};
+	int64_t id, other, dup = 0;
+	time_t now = time(NULL);
+
+	(void)state;
+	id = new_account("acct-a");
+	assert_int_equal(sa_account_get(c2, id, &a), SA_OK);
+	assert_int_equal(a.id, id);
+	assert_int_equal(a.status, SA_STATUS_VALID);
+	assert_string_equal(a.jwk_json, "{\"kty\":\"OKP\"}");
+	assert_string_equal(a.thumbprint, "acct-a");
+	assert_string_equal(a.contact_json, "[]");
+	assert_true(a.created >= now - 60 && a.created <= now + 60);
+	sa_account_clear(&a);
+	sa_account_clear(&a); /* cleared twice is fine */
+
+	assert_int_equal(sa_account_get_by_thumbprint(c1, "acct-a", &a), SA_OK);
+	assert_int_equal(a.id, id);
+	sa_account_clear(&a);
+	assert_int_equal(
+	    sa_account_get_by_thumbprint(c1, "nope", &a), SA_NOTFOUND);
+	assert_int_equal(sa_account_get(c1, 999999, &a), SA_NOTFOUND);
+	assert_int_equal(
+	    sa_account_insert(c1, "{}", "acct-a", "[]", &dup), SA_CONFLICT);
+
+	assert_int_equal(
+	    sa_account_update_contact(c1, id, "[\"mailto:a@example.org\"]"),
+	    SA_OK);
+	assert_int_equal(sa_account_get(c1, id, &a), SA_OK);
+	assert_string_equal(a.contact_json, "[\"mailto:a@example.org\"]");
+	sa_account_clear(&a);
+	assert_int_equal(
+	    sa_account_update_contact(c1, 999999, "[]"), SA_NOTFOUND);
+
+	other = new_account("acct-b");
+	assert_int_equal(
+	    sa_account_change_key(c1, id, "{\"k\":2}", "acct-b"), SA_CONFLICT);
+	assert_int_equal(
+	    sa_account_change_key(c1, id, "{\"k\":3}", "acct-c"), SA_OK);
+	assert_int_equal(sa_account_get_by_thumbprint(c1, "acct-c", &a), SA_OK);
+	assert_int_equal(a.id, id);
+	assert_string_equal(a.jwk_json, "{\"k\":3}");
+	sa_account_clear(&a);
+	assert_int_equal(
+	    sa_account_get_by_thumbprint(c1, "acct-a", &a), SA_NOTFOUND);
+	assert_int_equal(
+	    sa_account_change_key(c1, 999999, "{}", "acct-z"), SA_NOTFOUND);
+
+	assert_int_equal(sa_account_deactivate(c1, id), SA_OK);
+	assert_int_equal(sa_account_get(c1, id, &a), SA_OK);
+	assert_int_equal(a.status, SA_STATUS_DEACTIVATED);
+	sa_account_clear(&a);
+	assert_int_equal(sa_account_deactivate(c1, id), SA_NOTFOUND);
+	assert_int_equal(sa_account_get(c1, other, &a), SA_OK);
+	assert_int_equal(a.status, SA_STATUS_VALID);
+	sa_account_clear(&a);
+}
+
+static void
+test_account_orders(void **state)
+{
+	int64_t acct = new_account("orders-a"), other = new_account("orders-b");
+	int64_t orders[5], ids[10];
+	int n = -1;
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "o%d.example", i);
+		orders[i] = new_order(acct, name, time(NULL) + 600);
+		(void)new_order(other, name, time(NULL) + 600);
+	}
+	assert_int_equal(sa_account_orders(c1, acct, 0, 3, ids, &n), SA_OK);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ids[i], orders[i]);
+	assert_int_equal(
+	    sa_account_orders(c1, acct, ids[2], 3, ids, &n), SA_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], orders[3]);
+	assert_int_equal(ids[1], orders[4]);
+	assert_int_equal(
+	    sa_account_orders(c1, acct, orders[4], 3, ids, &n), SA_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(sa_account_orders(c1, 999999, 0, 10, ids, &n), SA_OK);
+	assert_int_equal(n, 0);
+}
+
+static void
+test_order_insert_get(void **state)
+{
+	int64_t acct = new_account("order-a"),
+	        stranger = new_account("order-x");
+	struct sa_new_authz na[2] = {0};
+	struct sa_new_order no = {0};
+	struct sa_order o = {0}, o2 = {0};
+	struct sa_authz az = {0};
+	struct sa_challenge ch = {0};
+	time_t now = time(NULL);
+	int64_t id = 0, id2 = 0, foreign, reused;
+	int n = 0;
+	int64_t ids[10];
+
+	(void)state;
+	snprintf(na[0].ident.type, SA_TYPE_LEN, "dns");
+	snprintf(na[0].ident.value, sizeof(na[0].ident.value), "a.example");
+	na[0].expires = now + 600;
+	na[0].nchallenges = 2;
+	snprintf(na[0].challenges[0].type, SA_TYPE_LEN, "http-01");
+	snprintf(na[0].challenges[0].token, SA_TOKEN_LEN, "tok-a-1");
+	snprintf(na[0].challenges[1].type, SA_TYPE_LEN, "tls-alpn-01");
+	snprintf(na[0].challenges[1].token, SA_TOKEN_LEN, "tok-a-2");
+	snprintf(na[1].ident.type, SA_TYPE_LEN, "dns");
+	snprintf(na[1].ident.value, sizeof(na[1].ident.value), "b.example");
+	na[1].wildcard = true;
+	na[1].expires = now + 700;
+	na[1].nchallenges = 1;
+	snprintf(na[1].challenges[0].type, SA_TYPE_LEN, "dns-01");
+	snprintf(na[1].challenges[0].token, SA_TOKEN_LEN, "tok-b-1");
+	no.account_id = acct;
+	no.expires = now + 3600;
+	no.not_after = now + 86400;
+	no.idents_key = "dns:*.b.example,dns:a.example";
+	no.nauthz = 2;
+	no.authz = na;
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+
+	assert_int_equal(sa_order_get(c2, id, &o), SA_OK);
+	assert_int_equal(o.id, id);
+	assert_int_equal(o.account_id, acct);
+	assert_int_equal(o.status, SA_STATUS_PENDING);
+	assert_int_equal(o.expires, now + 3600);
+	assert_int_equal(o.not_before, 0);
+	assert_int_equal(o.not_after, now + 86400);
+	assert_true(o.created >= now - 60 && o.created <= now + 60);
+	assert_null(o.error_json);
+	assert_string_equal(o.cert_serial, "");
+	assert_int_equal(o.nauthz, 2);
+	assert_string_equal(o.authz[0].ident.value, "a.example");
+	assert_false(o.authz[0].wildcard);
+	assert_int_equal(o.authz[0].expires, now + 600);
+	assert_int_equal(o.authz[0].status, SA_STATUS_PENDING);
+	assert_string_equal(o.authz[1].ident.type, "dns");
+	assert_string_equal(o.authz[1].ident.value, "b.example");
+	assert_true(o.authz[1].wildcard);
+
+	assert_int_equal(sa_authz_get(c1, o.authz[0].authz_id, &az), SA_OK);
+	assert_int_equal(az.account_id, acct);
+	assert_int_equal(az.status, SA_STATUS_PENDING);
+	assert_int_equal(az.expires, now + 600);
+	assert_int_equal(az.nchallenges, 2);
+	assert_string_equal(az.challenges[0].type, "http-01");
+	assert_string_equal(az.challenges[0].token, "tok-a-1");
+	assert_string_equal(az.challenges[1].type, "tls-alpn-01");
+	assert_string_equal(az.challenges[1].token, "tok-a-2");
+	assert_int_equal(az.challenges[0].status, SA_STATUS_PENDING);
+	assert_int_equal(az.challenges[0].validated, 0);
+	assert_null(az.challenges[0].error_json);
+	assert_null(az.challenges[0].record_json);
+	assert_true(az.challenges[0].id < az.challenges[1].id);
+	assert_int_equal(sa_challenge_get(c1, az.challenges[1].id, &ch), SA_OK);
+	assert_int_equal(ch.authz_id, az.id);
+	assert_string_equal(ch.token, "tok-a-2");
+	sa_challenge_clear(&ch);
+	assert_int_equal(sa_challenge_get(c1, 999999, &ch), SA_NOTFOUND);
+	assert_int_equal(sa_authz_get(c1, 999999, &az), SA_NOTFOUND);
+
+	/* A second order reuses the first authorization. */
+	reused = o.authz[0].authz_id;
+	na[0].reuse_id = reused;
+	na[1].reuse_id = 0;
+	snprintf(na[1].ident.value, sizeof(na[1].ident.value), "c.example");
+	na[1].wildcard = false;
+	assert_int_equal(sa_order_insert(c1, &no, &id2), SA_OK);
+	assert_int_not_equal(id2, id);
+	assert_int_equal(sa_order_get(c1, id2, &o2), SA_OK);
+	assert_int_equal(o2.nauthz, 2);
+	assert_int_equal(o2.authz[0].authz_id, reused);
+	assert_string_equal(o2.authz[1].ident.value, "c.example");
+	assert_int_not_equal(o2.authz[1].authz_id, o.authz[1].authz_id);
+	sa_order_clear(&o2);
+
+	/* Another account's authorization is not reusable; nothing of the
+	 * order remains. */
+	foreign = new_order(stranger, "f.example", now + 600);
+	assert_int_equal(sa_order_get(c1, foreign, &o2), SA_OK);
+	na[0].reuse_id = o2.authz[0].authz_id;
+	sa_order_clear(&o2);
+	assert_int_equal(sa_order_insert(c1, &no, &id2), SA_CONFLICT);
+	assert_false(sa_in_tx(c1));
+	assert_int_equal(sa_account_orders(c1, acct, 0, 10, ids, &n), SA_OK);
+	assert_int_equal(n, 2);
+
+	no.nauthz = 0;
+	assert_int_equal(sa_order_insert(c1, &no, &id2), SA_ERR);
+
+	assert_int_equal(
+	    sa_order_set_invalid(c1, id, "{\"type\":\"x\"}"), SA_OK);
+	sa_order_clear(&o);
+	assert_int_equal(sa_order_get(c1, id, &o), SA_OK);
+	assert_int_equal(o.status, SA_STATUS_INVALID);
+	assert_string_equal(o.error_json, "{\"type\":\"x\"}");
+	sa_order_clear(&o);
+	assert_int_equal(sa_order_set_invalid(c1, 999999, "{}"), SA_NOTFOUND);
+	assert_int_equal(sa_order_get(c1, 999999, &o), SA_NOTFOUND);
+	sa_authz_clear(&az);
+}
+
+static void
+test_order_find_pending(void **state)
+{
+	int64_t acct = new_account("pend-a"), other = new_account("pend-b");
+	struct sa_authz az = {0};
+	time_t now = time(NULL);
+	int64_t o1, o2, o3, found = 0;
+
+	(void)state;
+	o1 = new_order(acct, "p.example", now + 600);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:p.example", now, &found),
+	    SA_OK);
+	assert_int_equal(found, o1);
+	o2 = new_order(acct, "p.example", now + 600);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:p.example", now, &found),
+	    SA_OK);
+	assert_int_equal(found, o2); /* the newest */
+
+	/* An order with a deactivated authorization is not reused. */
+	order_authz(o2, &az);
+	assert_int_equal(sa_authz_deactivate(c1, az.id), SA_OK);
+	sa_authz_clear(&az);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:p.example", now, &found),
+	    SA_OK);
+	assert_int_equal(found, o1);
+	/* Nor an expired order. */
+	assert_int_equal(sa_order_find_pending(
+	                     c1, acct, "dns:p.example", now + 3700, &found),
+	    SA_NOTFOUND);
+	/* Nor someone else's, nor for other identifiers. */
+	assert_int_equal(
+	    sa_order_find_pending(c1, other, "dns:p.example", now, &found),
+	    SA_NOTFOUND);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:q.example", now, &found),
+	    SA_NOTFOUND);
+	/* Nor one whose authorization expires first. */
+	o3 = new_order(acct, "q.example", now + 30);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:q.example", now, &found),
+	    SA_OK);
+	assert_int_equal(found, o3);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:q.example", now + 60, &found),
+	    SA_NOTFOUND);
+	/* Nor an invalid order, nor one with an invalid authorization. */
+	assert_int_equal(sa_order_set_invalid(c1, o1, "{}"), SA_OK);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:p.example", now, &found),
+	    SA_NOTFOUND);
+	assert_int_equal(sa_test_sql(c1,
+	                     "UPDATE authzs SET status = 'invalid'"
+	                     " WHERE ident_value = 'q.example'"),
+	    0);
+	assert_int_equal(
+	    sa_order_find_pending(c1, acct, "dns:q.example", now, &found),
+	    SA_NOTFOUND);
+}
+
+static void
+test_order_get_for_update(void **state)
+{
+	int64_t acct = new_account("lock-a");
+	int64_t id = new_order(acct, "lock.example", time(NULL) + 600);
+	struct sa_order o = {0};
+
+	(void)state;
+	assert_int_equal(sa_order_get_for_update(c1, id, &o), SA_ERR);
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_order_get_for_update(c1, id, &o), SA_OK);
+	assert_int_equal(o.id, id);
+	assert_int_equal(o.nauthz, 1);
+	assert_string_equal(o.authz[0].ident.value, "lock.example");
+	sa_order_clear(&o);
+	/* Another session cannot change the locked order. */
+	assert_int_equal(sa_test_sql(c2, "SET lock_timeout = '100ms'"), 0);
+	assert_int_equal(sa_order_set_invalid(c2, id, "{}"), SA_ERR);
+	assert_int_equal(sa_test_sql(c2, "RESET lock_timeout"), 0);
+	assert_int_equal(sa_order_get_for_update(c1, 999999, &o), SA_NOTFOUND);
+	assert_int_equal(sa_tx_commit(c1), SA_OK);
+	assert_int_equal(sa_order_set_invalid(c2, id, "{}"), SA_OK);
+}
+
+static void
+test_authz_valid_deactivate(void **state)
+{
+	int64_t acct = new_account("authz-a"), other = new_account("authz-b");
+	struct sa_ident ident = {"dns", "v.example"};
+	struct sa_authz az = {0};
+	struct sa_task t = {0};
+	time_t now = time(NULL);
+	int64_t found = 0;
+
+	(void)state;
+	drain_queue();
+	order_authz(new_order(acct, "v.example", now + 600), &az);
+	assert_int_equal(
+	    sa_authz_find_valid(c1, acct, &ident, false, now, &found),
+	    SA_NOTFOUND); /* pending */
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
+	assert_int_equal(t.challenge_id, az.challenges[0].id);
+	assert_int_equal(
+	    sa_task_finish(c1, &t, true, NULL, "[]", now + 1000), SA_OK);
+
+	assert_int_equal(
+	    sa_authz_find_valid(c1, acct, &ident, false, now, &found), SA_OK);
+	assert_int_equal(found, az.id);
+	assert_int_equal(
+	    sa_authz_find_valid(c1, acct, &ident, false, now + 2000, &found),
+	    SA_NOTFOUND); /* expires too soon */
+	assert_int_equal(
+	    sa_authz_find_valid(c1, acct, &ident, true, now, &found),
+	    SA_NOTFOUND); /* not a wildcard */
+	assert_int_equal(
+	    sa_authz_find_valid(c1, other, &ident, false, now, &found),
+	    SA_NOTFOUND);
+
+	assert_int_equal(sa_authz_deactivate(c1, az.id), SA_OK);
+	assert_int_equal(sa_authz_deactivate(c1, az.id), SA_CONFLICT);
+	assert_int_equal(sa_authz_deactivate(c1, 999999), SA_NOTFOUND);
+	assert_int_equal(
+	    sa_authz_find_valid(c1, acct, &ident, false, now, &found),
+	    SA_NOTFOUND);
+	sa_authz_clear(&az);
+	assert_int_equal(sa_authz_get(c1, found, &az), SA_OK);
+	assert_int_equal(az.status, SA_STATUS_DEACTIVATED);
+	sa_authz_clear(&az);
+}
+
+static void
+test_challenge_begin(void **state)
+{
+	int64_t acct = new_account("begin-a");
+	struct sa_authz az = {0}, old = {0}, dead = {0};
+	struct sa_challenge ch = {0};
+	struct sa_task t = {0};
+	time_t now = time(NULL);
+
+	(void)state;
+	drain_queue();
+	order_authz(new_order(acct, "b.example", now + 600), &az);
+	/* Inside the caller's transaction: undone by its rollback. */
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+	sa_tx_rollback(c1);
+	assert_int_equal(sa_challenge_get(c1, az.challenges[0].id, &ch), SA_OK);
+	assert_int_equal(ch.status, SA_STATUS_PENDING);
+	sa_challenge_clear(&ch);
+
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+	assert_false(sa_in_tx(c1));
+	assert_int_equal(sa_challenge_get(c2, az.challenges[0].id, &ch), SA_OK);
+	assert_int_equal(ch.status, SA_STATUS_PROCESSING);
+	sa_challenge_clear(&ch);
+	/* Already processing; a sibling is processing. */
+	assert_int_equal(
+	    sa_challenge_begin(c1, az.challenges[0].id), SA_CONFLICT);
+	assert_int_equal(
+	    sa_challenge_begin(c2, az.challenges[1].id), SA_CONFLICT);
+	/* A sibling is valid. */
+	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
+	assert_int_equal(
+	    sa_task_finish(c1, &t, true, NULL, "[]", now + 900), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(c1, az.challenges[1].id), SA_CONFLICT);
+	/* The authorization expired, or was deactivated. */
+	order_authz(new_order(acct, "old.example", now - 10), &old);
+	assert_int_equal(
+	    sa_challenge_begin(c1, old.challenges[0].id), SA_CONFLICT);
+	order_authz(new_order(acct, "dead.example", now + 600), &dead);
+	assert_int_equal(sa_authz_deactivate(c1, dead.id), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(c1, dead.challenges[0].id), SA_CONFLICT);
+	assert_int_equal(sa_challenge_begin(c1, 999999), SA_NOTFOUND);
+	assert_false(sa_in_tx(c1));
+	sa_authz_clear(&az);
+	sa_authz_clear(&old);
+	sa_authz_clear(&dead);
+}
+
+static void
+test_queue(void **state)
+{
+	int64_t acct = new_account("queue-a");
+	struct sa_conn *l = sa_conn_open(sa_embedded_conninfo(env.emb), true);
+	struct sa_authz az = {0}, az2 = {0};
+	struct sa_challenge ch = {0};
+	struct sa_task t = {0}, t2 = {0};
+	time_t now = time(NULL);
+	int64_t start;
+
+	(void)state;
+	assert_non_null(l);
+	drain_queue();
+	assert_int_equal(sa_queue_listen(l), SA_OK);
+	start = now_ms();
+	assert_int_equal(sa_queue_wait(l, 100), 0);
+	assert_true(now_ms() - start >= 90); /* timed out */
+	assert_int_equal(sa_task_claim(c1, 60, &t), SA_NOTFOUND);
+
+	order_authz(new_order(acct, "q.example", now + 600), &az);
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[1].id), SA_OK);
+	start = now_ms();
+	assert_int_equal(sa_queue_wait(l, 10000), 0);
+	assert_true(now_ms() - start < 5000); /* woken */
+
+	/* Locked by an open claim: skipped, not waited for. */
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
+	assert_int_equal(sa_task_claim(c2, 60, &t2), SA_NOTFOUND);
+	sa_tx_rollback(c1);
+	/* A lease that ended (a crashed worker) is claimed again. */
+	assert_int_equal(sa_task_claim(c2, 0, &t2), SA_OK);
+	assert_int_equal(t2.challenge_id, az.challenges[1].id);
+	usleep(2000);
+	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
+	assert_int_equal(t.challenge_id, az.challenges[1].id);
+	assert_int_equal(t.authz_id, az.id);
+	assert_int_equal(t.account_id, acct);
+	assert_string_equal(t.type, "dns-01");
+	assert_string_equal(t.token, "tok-q.example-d");
+	assert_string_equal(t.ident.type, "dns");
+	assert_string_equal(t.ident.value, "q.example");
+	assert_string_equal(t.thumbprint, "queue-a");
+	/* A live lease keeps it from others. */
+	assert_int_equal(sa_task_claim(c2, 60, &t2), SA_NOTFOUND);
+
+	assert_int_equal(sa_task_finish(c2, &t, true, "{\"ignored\":1}",
+	                     "[{\"hostname\":\"q.example\"}]", now + 5000),
+	    SA_OK);
+	assert_int_equal(
+	    sa_task_finish(c2, &t, false, "{}", "[]", now), SA_CONFLICT);
+	assert_int_equal(sa_challenge_get(c1, t.challenge_id, &ch), SA_OK);
+	assert_int_equal(ch.status, SA_STATUS_VALID);
+	assert_true(ch.validated >= now - 60 && ch.validated <= now + 60);
+	assert_null(ch.error_json);
+	assert_string_equal(ch.record_json, "[{\"hostname\":\"q.example\"}]");
+	sa_challenge_clear(&ch);
+	sa_authz_clear(&az);
+	assert_int_equal(sa_authz_get(c1, t.authz_id, &az), SA_OK);
+	assert_int_equal(az.status, SA_STATUS_VALID);
+	assert_int_equal(az.expires, now + 5000);
+	assert_int_equal(az.challenges[0].status, SA_STATUS_PENDING);
+
+	/* Failure: challenge and authorization invalid, expiry unchanged. */
+	order_authz(new_order(acct, "bad.example", now + 600), &az2);
+	assert_int_equal(sa_challenge_begin(c1, az2.challenges[0].id), SA_OK);
+	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
+	assert_int_equal(sa_task_finish(c1, &t, false,
+	                     "{\"type\":\"urn:ietf:params:acme:error:"
+	                     "unauthorized\"}",
+	                     "[]", now + 5000),
+	    SA_OK);
+	assert_int_equal(sa_challenge_get(c1, t.challenge_id, &ch), SA_OK);
+	assert_int_equal(ch.status, SA_STATUS_INVALID);
+	assert_non_null(strstr(ch.error_json, "unauthorized"));
+	sa_challenge_clear(&ch);
+	sa_authz_clear(&az2);
+	assert_int_equal(sa_authz_get(c1, t.authz_id, &az2), SA_OK);
+	assert_int_equal(az2.status, SA_STATUS_INVALID);
+	assert_int_equal(az2.expires, now + 600);
+
+	/* A listening connection the server drops reports it. */
+	assert_int_equal(sa_test_kill_backend(c1, l), 1);
+	assert_int_equal(sa_queue_wait(l, 2000), -1);
+	sa_conn_close(l);
+	sa_authz_clear(&az);
+	sa_authz_clear(&az2);
+}
+
+static void
+test_cert(void **state)
+{
+	int64_t acct = new_account("cert-a");
+	int64_t o1 = new_order(acct, "c1.example", time(NULL) + 600);
+	int64_t o2 = new_order(acct, "c2.example", time(NULL) + 600);
+	int64_t o3 = new_order(acct, "c3.example", time(NULL) + 600);
+	const unsigned char der[] = {0x30, 0x82, 0x00, 0xff, 0x5c, 0x27, 0x00};
+	const char *names[] = {
+	    "c1.example", "we\"ird", "back\\slash", "com,ma {x}"};
+	struct sa_new_cert nc = {0};
+	struct sa_cert cert = {0};
+	struct sa_order o = {0};
+	time_t now = time(NULL);
+	char sql[256];
+	size_t off;
+
+	(void)state;
+	nc.serial = "0a1b2c3d";
+	nc.account_id = acct;
+	nc.order_id = o1;
+	nc.der = der;
+	nc.der_len = sizeof(der);
+	nc.not_before = now - 60;
+	nc.not_after = now + 86400;
+	memset(nc.fqdn_set_hash, 0xab, sizeof(nc.fqdn_set_hash));
+	nc.fqdn_set_hash[0] = 0;
+	nc.names = names;
+	nc.nnames = 4;
+	assert_int_equal(sa_cert_insert(c1, &nc), SA_OK);
+	assert_int_equal(sa_order_get(c1, o1, &o), SA_OK);
+	assert_int_equal(o.status, SA_STATUS_VALID);
+	assert_string_equal(o.cert_serial, "0a1b2c3d");
+	sa_order_clear(&o);
+
+	assert_int_equal(sa_cert_get(c2, "0a1b2c3d", &cert), SA_OK);
+	assert_string_equal(cert.serial, "0a1b2c3d");
+	assert_int_equal(cert.account_id, acct);
+	assert_int_equal(cert.order_id, o1);
+	assert_int_equal(cert.der_len, sizeof(der));
+	assert_memory_equal(cert.der, der, sizeof(der));
+	assert_true(cert.issued >= now - 60 && cert.issued <= now + 60);
+	assert_int_equal(cert.not_before, now - 60);
+	assert_int_equal(cert.not_after, now + 86400);
+	assert_false(cert.revoked);
+	assert_int_equal(cert.revoked_at, 0);
+	sa_cert_clear(&cert);
+	assert_int_equal(sa_test_sql(c1,
+	                     "SELECT count(*) FROM issued_names "
+	                     "WHERE serial = '0a1b2c3d' AND name IN "
+	                     "('c1.example', 'we\"ird', "
+	                     "'back\\slash', 'com,ma {x}')"),
+	    4);
+	off = snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM certificates "
+	    "WHERE fqdn_set_hash = '\\x00");
+	for (int i = 1; i < 32; i++)
+		off += snprintf(sql + off, sizeof(sql) - off, "ab");
+	snprintf(sql + off, sizeof(sql) - off, "'");
+	assert_int_equal(sa_test_sql(c1, sql), 1);
+	assert_int_equal(sa_cert_insert(c1, &nc), SA_CONFLICT);
+
+	/* In the finalize transaction: committed... */
+	nc.serial = "02";
+	nc.order_id = o2;
+	nc.nnames = 1;
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_order_get_for_update(c1, o2, &o), SA_OK);
+	sa_order_clear(&o);
+	assert_int_equal(sa_cert_insert(c1, &nc), SA_OK);
+	assert_int_equal(sa_tx_commit(c1), SA_OK);
+	assert_int_equal(sa_order_get(c1, o2, &o), SA_OK);
+	assert_int_equal(o.status, SA_STATUS_VALID);
+	assert_string_equal(o.cert_serial, "02");
+	sa_order_clear(&o);
+	/* ...or rolled back. */
+	nc.serial = "03";
+	nc.order_id = o3;
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_cert_insert(c1, &nc), SA_OK);
+	sa_tx_rollback(c1);
+	assert_int_equal(sa_cert_get(c1, "03", &cert), SA_NOTFOUND);
+	assert_int_equal(sa_order_get(c1, o3, &o), SA_OK);
+	assert_int_equal(o.status, SA_STATUS_PENDING);
+	sa_order_clear(&o);
+	/* Without an order. */
+	nc.serial = "04";
+	nc.order_id = 0;
+	nc.nnames = 0;
+	assert_int_equal(sa_cert_insert(c1, &nc), SA_OK);
+	assert_int_equal(sa_cert_get(c1, "04", &cert), SA_OK);
+	assert_int_equal(cert.order_id, 0);
+	sa_cert_clear(&cert);
+
+	assert_int_equal(sa_cert_revoke(c1, "0a1b2c3d", 4), SA_OK);
+	assert_int_equal(sa_cert_revoke(c1, "0a1b2c3d", 1), SA_CONFLICT);
+	assert_int_equal(sa_cert_revoke(c1, "ffff", 1), SA_NOTFOUND);
+	assert_int_equal(sa_cert_get(c1, "0a1b2c3d", &cert), SA_OK);
+	assert_true(cert.revoked);
+	assert_int_equal(cert.revoked_reason, 4);
+	assert_true(cert.revoked_at >= now - 60 && cert.revoked_at <= now + 60);
+	sa_cert_clear(&cert);
+	assert_int_equal(sa_cert_get(c1, "ffff", &cert), SA_NOTFOUND);
+	sa_cert_clear(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_status_name),
+	    cmocka_unit_test(test_account),
+	    cmocka_unit_test(test_account_orders),
+	    cmocka_unit_test(test_order_insert_get),
+	    cmocka_unit_test(test_order_find_pending),
+	    cmocka_unit_test(test_order_get_for_update),
+	    cmocka_unit_test(test_authz_valid_deactivate),
+	    cmocka_unit_test(test_challenge_begin),
+	    cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_cert),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
