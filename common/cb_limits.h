@@ -10,7 +10,7 @@
 /* Largest DER CSR accepted at finalize. */
 #define CB_MAX_CSR_BYTES (16 * 1024)
 /* Largest DER certificate accepted by revokeCert. */
-#define CB_MAX_CERT_BYTES (16 * 1024)
+#define CB_MAX_CERT_BYTES (32 * 1024)
 /* Most identifiers in one order (RFC 8555 leaves it to the CA). */
 #define CB_MAX_IDENTIFIERS 100
 /* Longest DNS name (RFC 1035), without the trailing dot. */

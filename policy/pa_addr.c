@@ -22,42 +22,42 @@ struct pa_range {
 
 /* IPv4 ranges, as the first four bytes of PREFIX. */
 static const struct pa_range pa_v4_ranges[] = {
-	{ { 0 }, 8, PA_ADDR_NEVER },		     /* "this network" */
-	{ { 10 }, 8, PA_ADDR_PRIVATE },		     /* RFC 1918 */
-	{ { 100, 64 }, 10, PA_ADDR_PRIVATE },	     /* RFC 6598 CGNAT */
-	{ { 127 }, 8, PA_ADDR_LOOPBACK },	     /* RFC 1122 */
-	{ { 169, 254 }, 16, PA_ADDR_PRIVATE },	     /* RFC 3927 link-local */
-	{ { 172, 16 }, 12, PA_ADDR_PRIVATE },	     /* RFC 1918 */
-	{ { 192, 0, 0 }, 24, PA_ADDR_NEVER },	     /* RFC 6890 IETF */
-	{ { 192, 0, 2 }, 24, PA_ADDR_NEVER },	     /* TEST-NET-1 */
-	{ { 192, 88, 99 }, 24, PA_ADDR_NEVER },	     /* 6to4 relay */
-	{ { 192, 168 }, 16, PA_ADDR_PRIVATE },	     /* RFC 1918 */
-	{ { 198, 18 }, 15, PA_ADDR_NEVER },	     /* benchmarking */
-	{ { 198, 51, 100 }, 24, PA_ADDR_NEVER },     /* TEST-NET-2 */
-	{ { 203, 0, 113 }, 24, PA_ADDR_NEVER },	     /* TEST-NET-3 */
-	{ { 224 }, 4, PA_ADDR_NEVER },		     /* multicast */
-	{ { 240 }, 4, PA_ADDR_NEVER },		     /* reserved, broadcast */
+    {{0}, 8, PA_ADDR_NEVER},             /* "this network" */
+    {{10}, 8, PA_ADDR_PRIVATE},          /* RFC 1918 */
+    {{100, 64}, 10, PA_ADDR_PRIVATE},    /* RFC 6598 CGNAT */
+    {{127}, 8, PA_ADDR_LOOPBACK},        /* RFC 1122 */
+    {{169, 254}, 16, PA_ADDR_PRIVATE},   /* RFC 3927 link-local */
+    {{172, 16}, 12, PA_ADDR_PRIVATE},    /* RFC 1918 */
+    {{192, 0, 0}, 24, PA_ADDR_NEVER},    /* RFC 6890 IETF */
+    {{192, 0, 2}, 24, PA_ADDR_NEVER},    /* TEST-NET-1 */
+    {{192, 88, 99}, 24, PA_ADDR_NEVER},  /* 6to4 relay */
+    {{192, 168}, 16, PA_ADDR_PRIVATE},   /* RFC 1918 */
+    {{198, 18}, 15, PA_ADDR_NEVER},      /* benchmarking */
+    {{198, 51, 100}, 24, PA_ADDR_NEVER}, /* TEST-NET-2 */
+    {{203, 0, 113}, 24, PA_ADDR_NEVER},  /* TEST-NET-3 */
+    {{224}, 4, PA_ADDR_NEVER},           /* multicast */
+    {{240}, 4, PA_ADDR_NEVER},           /* reserved, broadcast */
 };
 
 static const struct pa_range pa_v6_ranges[] = {
-	{ { 0 }, 128, PA_ADDR_NEVER },		     /* :: unspecified */
-	{ { [15] = 1 }, 128, PA_ADDR_LOOPBACK },     /* ::1 */
-	{ { 0 }, 96, PA_ADDR_NEVER },		     /* IPv4-compatible */
-	{ { 0x01, 0x00 }, 64, PA_ADDR_NEVER },	     /* discard-only */
-	{ { 0x20, 0x01, 0x00, 0x00 }, 32, PA_ADDR_NEVER }, /* Teredo */
-	{ { 0x20, 0x01, 0x00, 0x02 }, 48, PA_ADDR_NEVER }, /* benchmarking */
-	{ { 0x20, 0x01, 0x00, 0x10 }, 28, PA_ADDR_NEVER }, /* ORCHID */
-	{ { 0x20, 0x01, 0x0d, 0xb8 }, 32, PA_ADDR_NEVER }, /* documentation */
-	{ { 0x20, 0x02 }, 16, PA_ADDR_NEVER },	     /* 6to4 */
-	{ { 0xfc }, 7, PA_ADDR_PRIVATE },	     /* RFC 4193 ULA */
-	{ { 0xfe, 0x80 }, 10, PA_ADDR_PRIVATE },     /* link-local */
-	{ { 0xfe, 0xc0 }, 10, PA_ADDR_NEVER },	     /* old site-local */
-	{ { 0xff }, 8, PA_ADDR_NEVER },		     /* multicast */
+    {{0}, 128, PA_ADDR_NEVER},                     /* :: unspecified */
+    {{[15] = 1}, 128, PA_ADDR_LOOPBACK},           /* ::1 */
+    {{0}, 96, PA_ADDR_NEVER},                      /* IPv4-compatible */
+    {{0x01, 0x00}, 64, PA_ADDR_NEVER},             /* discard-only */
+    {{0x20, 0x01, 0x00, 0x00}, 32, PA_ADDR_NEVER}, /* Teredo */
+    {{0x20, 0x01, 0x00, 0x02}, 48, PA_ADDR_NEVER}, /* benchmarking */
+    {{0x20, 0x01, 0x00, 0x10}, 28, PA_ADDR_NEVER}, /* ORCHID */
+    {{0x20, 0x01, 0x0d, 0xb8}, 32, PA_ADDR_NEVER}, /* documentation */
+    {{0x20, 0x02}, 16, PA_ADDR_NEVER},             /* 6to4 */
+    {{0xfc}, 7, PA_ADDR_PRIVATE},                  /* RFC 4193 ULA */
+    {{0xfe, 0x80}, 10, PA_ADDR_PRIVATE},           /* link-local */
+    {{0xfe, 0xc0}, 10, PA_ADDR_NEVER},             /* old site-local */
+    {{0xff}, 8, PA_ADDR_NEVER},                    /* multicast */
 };
 
 static bool
-pa_prefix_match(const unsigned char *addr, const unsigned char *prefix,
-    int bits)
+pa_prefix_match(
+    const unsigned char *addr, const unsigned char *prefix, int bits)
 {
 	int whole = bits / 8, rest = bits % 8;
 
@@ -70,8 +70,7 @@ pa_prefix_match(const unsigned char *addr, const unsigned char *prefix,
 }
 
 static enum pa_addr_class
-pa_classify(const unsigned char *addr, const struct pa_range *ranges,
-    size_t n)
+pa_classify(const unsigned char *addr, const struct pa_range *ranges, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (pa_prefix_match(addr, ranges[i].prefix, ranges[i].bits))
@@ -82,9 +81,8 @@ pa_classify(const unsigned char *addr, const struct pa_range *ranges,
 static enum pa_addr_class
 pa_classify_v6(const struct in6_addr *a)
 {
-	static const unsigned char v4_mapped[12] = { [10] = 0xff,
-		[11] = 0xff };
-	static const unsigned char nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
 
 	/* ::ffff:a.b.c.d and 64:ff9b::a.b.c.d reach an IPv4 address: judge
 	 * that address. */
@@ -97,8 +95,7 @@ pa_classify_v6(const struct in6_addr *a)
 }
 
 bool
-pa_addr_is_allowed(const struct sockaddr *sa,
-    const struct pa_addr_policy *pol)
+pa_addr_is_allowed(const struct sockaddr *sa, const struct pa_addr_policy *pol)
 {
 	enum pa_addr_class cls;
 

@@ -85,8 +85,8 @@ pa_contact_check(const char *contact, struct cb_problem *prob)
 	const char *why;
 
 	if (contact == NULL || contact[0] == '\0')
-		return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
-		    "Contact URL is empty");
+		return cb_problem_set(
+		    prob, CB_PROB_INVALID_CONTACT, "Contact URL is empty");
 	pa_quote(contact, quoted, sizeof(quoted));
 	if (strlen(contact) > CB_MAX_CONTACT_LEN)
 		return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
@@ -96,8 +96,8 @@ pa_contact_check(const char *contact, struct cb_problem *prob)
 		return cb_problem_set(prob, CB_PROB_UNSUPPORTED_CONTACT,
 		    "Contact \"%s\": only \"mailto:\" URLs are supported",
 		    quoted);
-	why = pa_addr_spec_error(contact + strlen(PA_MAILTO), domain,
-	    sizeof(domain));
+	why = pa_addr_spec_error(
+	    contact + strlen(PA_MAILTO), domain, sizeof(domain));
 	if (why != NULL)
 		return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
 		    "Contact \"%s\" is not a valid email address: %s", quoted,

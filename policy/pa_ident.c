@@ -205,8 +205,8 @@ pa_dns_name_check(const char *name, bool allow_wildcard, char *out,
 		    quoted);
 		goto out;
 	}
-	if (pa_wildcard_split(out, allow_wildcard, quoted, &base, &wild,
-		prob) != 0)
+	if (pa_wildcard_split(
+	        out, allow_wildcard, quoted, &base, &wild, prob) != 0)
 		goto out;
 	why = pa_dns_syntax_error(base, &type);
 	if (why != NULL) {
@@ -215,7 +215,8 @@ pa_dns_name_check(const char *name, bool allow_wildcard, char *out,
 			    "Invalid DNS identifier \"%s\": %s", quoted, why);
 		else
 			cb_problem_set(prob, type,
-			    "Cobble will not issue for \"%s\": %s", quoted, why);
+			    "Cobble will not issue for \"%s\": %s", quoted,
+			    why);
 		goto out;
 	}
 	pthread_once(&pa_psl_once, pa_psl_load);
@@ -224,8 +225,8 @@ pa_dns_name_check(const char *name, bool allow_wildcard, char *out,
 		    "The public suffix list is not available");
 		goto out;
 	}
-	if (psl_is_public_suffix2(pa_psl, base,
-		PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
+	if (psl_is_public_suffix2(
+	        pa_psl, base, PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE)) {
 		cb_problem_set(prob, CB_PROB_REJECTED_IDENTIFIER,
 		    "Cobble will not issue for \"%s\": %s is a public suffix",
 		    quoted, wild ? "the name under the wildcard" : "the name");

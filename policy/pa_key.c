@@ -55,22 +55,21 @@ out:
 }
 
 static int
-pa_ec_check(const EVP_PKEY *pkey, bool account_key,
-    enum cb_prob_type fail_type, struct cb_problem *prob)
+pa_ec_check(const EVP_PKEY *pkey, bool account_key, enum cb_prob_type fail_type,
+    struct cb_problem *prob)
 {
 	char group[64];
 	size_t len = 0;
 
 	ERR_clear_error();
-	if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
-		group, sizeof(group), &len)) {
+	if (!EVP_PKEY_get_utf8_string_param(
+	        pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &len)) {
 		ERR_clear_error();
 		return cb_problem_set(prob, fail_type,
 		    "ECDSA %s uses an unnamed or unknown curve",
 		    pa_key_kind(account_key));
 	}
-	if (strcmp(group, "prime256v1") == 0 ||
-	    strcmp(group, "secp384r1") == 0)
+	if (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0)
 		return 0;
 	if (account_key && strcmp(group, "secp521r1") == 0)
 		return 0;

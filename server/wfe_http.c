@@ -327,6 +327,12 @@ wfe_set_problem(struct wfe_req *req, const struct cb_problem *prob)
 {
 	json_t *doc = cb_problem_to_json(prob);
 
+	/* RFC 8555 6.2: badSignatureAlgorithm lists the accepted algs. */
+	if (doc != NULL && prob->type == CB_PROB_BAD_SIGNATURE_ALGORITHM)
+		json_object_set_new(doc, "algorithms",
+		    json_pack("[s,s,s,s,s]", "RS256", "ES256", "ES384", "ES512",
+		        "EdDSA"));
+
 	wfe_req_set_json(req, cb_prob_type_status(prob->type), doc);
 	req->content_type = "application/problem+json";
 	/* RFC 8555 7.3.5: a key-change conflict names the other account. */

@@ -22,6 +22,12 @@ wfe_inner_check(struct wfe_req *req, const struct wfe_jws *inner,
 		    "the inner JWS must carry the new key as a jwk");
 		goto out;
 	}
+	/* RFC 8555 7.3.5: the inner JWS MUST NOT carry a nonce. */
+	if (inner->nonce[0] != '\0') {
+		cb_problem_set(prob, CB_PROB_MALFORMED,
+		    "the inner JWS must not have a nonce");
+		goto out;
+	}
 	if (strcmp(inner->url, req->jws.url) != 0) {
 		cb_problem_set(
 		    prob, CB_PROB_MALFORMED, "inner and outer JWS urls differ");

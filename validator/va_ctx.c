@@ -32,7 +32,7 @@ va_now_ms(void)
 static void
 va_sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -58,7 +58,8 @@ va_dns_init(struct va_ctx *va)
 	    ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS);
 	if (st != ARES_SUCCESS) {
 		va->channel = NULL;
-		cb_log(LOG_ERR, "validator: c-ares init: %s", ares_strerror(st));
+		cb_log(
+		    LOG_ERR, "validator: c-ares init: %s", ares_strerror(st));
 		return -1;
 	}
 	if (va->cfg.dns_server[0] == '\0')
@@ -165,8 +166,8 @@ out:
 }
 
 static void
-va_log_outcome(const struct va_task *task, const struct va_result *res,
-    int64_t started)
+va_log_outcome(
+    const struct va_task *task, const struct va_result *res, int64_t started)
 {
 	char ident[128];
 
@@ -174,15 +175,15 @@ va_log_outcome(const struct va_task *task, const struct va_result *res,
 	    "validation type=%s ident=%s valid=%s problem=%s ms=%lld",
 	    task->challenge_type,
 	    cb_log_escape(task->ident_value != NULL ? task->ident_value : "",
-		ident, sizeof(ident)),
+	        ident, sizeof(ident)),
 	    res->valid ? "true" : "false",
 	    res->valid ? "-" : cb_prob_type_name(res->prob.type),
 	    (long long)(va_now_ms() - started));
 }
 
 int
-va_validate(struct va_ctx *va, const struct va_task *task,
-    struct va_result *res)
+va_validate(
+    struct va_ctx *va, const struct va_task *task, struct va_result *res)
 {
 	int64_t started;
 	int rc = -1;
@@ -201,8 +202,8 @@ va_validate(struct va_ctx *va, const struct va_task *task,
 	if (va->cfg.always_valid) {
 		rc = va_always_valid(task, res);
 	} else if (strcmp(task->challenge_type, "http-01") == 0) {
-		rc = va_http01_validate(va, task, started + va->cfg.timeout_ms,
-		    res);
+		rc = va_http01_validate(
+		    va, task, started + va->cfg.timeout_ms, res);
 	} else {
 		res->record_json = cb_strdup("[]");
 		cb_problem_set(&res->prob, CB_PROB_MALFORMED,
@@ -211,8 +212,8 @@ va_validate(struct va_ctx *va, const struct va_task *task,
 	}
 	if (cb_problem_is_set(&res->prob) && task->ident_type != NULL &&
 	    task->ident_value != NULL)
-		cb_problem_set_ident(&res->prob, task->ident_type,
-		    task->ident_value);
+		cb_problem_set_ident(
+		    &res->prob, task->ident_type, task->ident_value);
 	va_log_outcome(task, res, started);
 	return rc;
 }

@@ -25,8 +25,8 @@ struct va_dns_query {
 };
 
 int
-va_dns_parse_addrs(const unsigned char *abuf, int alen, int family,
-    struct va_addrs *out)
+va_dns_parse_addrs(
+    const unsigned char *abuf, int alen, int family, struct va_addrs *out)
 {
 	struct ares_addrttl v4[CB_MAX_DNS_ANSWERS];
 	struct ares_addr6ttl v6[CB_MAX_DNS_ANSWERS];
@@ -68,8 +68,8 @@ va_addr_format(const struct va_addr *a, char *buf, size_t len)
 }
 
 socklen_t
-va_addr_to_sockaddr(const struct va_addr *a, int port,
-    struct sockaddr_storage *ss)
+va_addr_to_sockaddr(
+    const struct va_addr *a, int port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (a->family == AF_INET) {
@@ -87,8 +87,8 @@ va_addr_to_sockaddr(const struct va_addr *a, int port,
 }
 
 static void
-va_dns_callback(void *arg, int status, int timeouts, unsigned char *abuf,
-    int alen)
+va_dns_callback(
+    void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct va_dns_query *q = arg;
 
@@ -111,12 +111,16 @@ va_dns_poll_once(ares_channel ch, int64_t left_ms)
 	nfds_t n = 0;
 	int bits, ms, r;
 
+	_Static_assert(ARES_GETSOCK_MAXNUM * 2 <= 32, "getsock bits fit");
+
 	bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
 	for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
 		short ev = 0;
-		if (ARES_GETSOCK_READABLE(bits, i))
+		/* ARES_GETSOCK_WRITABLE() shifts a signed 1 into the sign bit
+		 * for the last socket; test the bits unsigned instead. */
+		if (((unsigned)bits >> i) & 1u)
 			ev |= POLLIN;
-		if (ARES_GETSOCK_WRITABLE(bits, i))
+		if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1u)
 			ev |= POLLOUT;
 		if (ev == 0)
 			continue;
@@ -143,7 +147,7 @@ va_dns_poll_once(ares_channel ch, int64_t left_ms)
 		short re = pfd[i].revents;
 		ares_process_fd(ch,
 		    (re & (POLLIN | POLLERR | POLLHUP)) ? pfd[i].fd
-							: ARES_SOCKET_BAD,
+		                                        : ARES_SOCKET_BAD,
 		    (re & POLLOUT) ? pfd[i].fd : ARES_SOCKET_BAD);
 	}
 	return 0;
@@ -215,16 +219,16 @@ va_dns_problem(const char *name, const struct va_dns_query *q4,
 	if (why != NULL)
 		return cb_problem_set(prob, CB_PROB_DNS,
 		    "DNS problem: %s looking up AAAA for %s", why, name);
-	return cb_problem_set(prob, CB_PROB_DNS,
-	    "No valid IP addresses found for %s", name);
+	return cb_problem_set(
+	    prob, CB_PROB_DNS, "No valid IP addresses found for %s", name);
 }
 
 int
 va_dns_resolve(struct va_ctx *va, const char *name, int64_t deadline_ms,
     struct va_addrs *out, struct cb_problem *prob)
 {
-	struct va_dns_query q4 = { .family = AF_INET, .status = -1 };
-	struct va_dns_query q6 = { .family = AF_INET6, .status = -1 };
+	struct va_dns_query q4 = {.family = AF_INET, .status = -1};
+	struct va_dns_query q6 = {.family = AF_INET6, .status = -1};
 	int cap6;
 
 	out->n = 0;

@@ -34,7 +34,7 @@ struct va_target {
 
 /* What one request returned. */
 struct va_resp {
-	long status;	/* 0 when no response */
+	long status;    /* 0 when no response */
 	char *location; /* owned: the Location of a 3xx, or NULL */
 	bool too_large; /* the body was cut at CB_MAX_HTTP01_BODY */
 	size_t len;
@@ -48,8 +48,8 @@ va_is_trailing_ws(char c)
 }
 
 bool
-va_http01_body_matches(const char *body, size_t len,
-    const char *key_authorization)
+va_http01_body_matches(
+    const char *body, size_t len, const char *key_authorization)
 {
 	size_t klen;
 
@@ -99,7 +99,7 @@ va_token_is_valid(const char *token)
 	for (size_t i = 0; i < len; i++) {
 		char c = token[i];
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			(c >= '0' && c <= '9') || c == '-' || c == '_'))
+		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
 			return false;
 	}
 	return true;
@@ -150,8 +150,8 @@ va_is_ip_literal(const char *host)
 
 /* Checks the scheme, host and port of the parsed URL U into T. */
 static int
-va_target_check(struct va_ctx *va, CURLU *u, struct va_target *t,
-    struct cb_problem *prob)
+va_target_check(
+    struct va_ctx *va, CURLU *u, struct va_target *t, struct cb_problem *prob)
 {
 	char *scheme = NULL, *host = NULL, *port = NULL;
 	char name[CB_MAX_DNS_NAME + 1];
@@ -162,7 +162,7 @@ va_target_check(struct va_ctx *va, CURLU *u, struct va_target *t,
 	if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
-		CURLUE_OK) {
+	        CURLUE_OK) {
 		cb_problem_set(prob, CB_PROB_CONNECTION,
 		    "Invalid redirect target: not an absolute URL with a host");
 		goto out;
@@ -171,7 +171,8 @@ va_target_check(struct va_ctx *va, CURLU *u, struct va_target *t,
 	if (!http && strcmp(scheme, "https") != 0) {
 		cb_problem_set(prob, CB_PROB_CONNECTION,
 		    "Invalid protocol scheme in redirect target. Only \"http\" "
-		    "and \"https\" protocol schemes are supported, not \"%.32s\"",
+		    "and \"https\" protocol schemes are supported, not "
+		    "\"%.32s\"",
 		    scheme);
 		goto out;
 	}
@@ -232,10 +233,10 @@ va_target_parse(struct va_ctx *va, const char *base, const char *ref,
 		    CB_MAX_URL_LEN);
 		goto out;
 	}
-	if ((base != NULL && curl_url_set(u, CURLUPART_URL, base, 0) !=
-		CURLUE_OK) ||
+	if ((base != NULL &&
+	        curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK) ||
 	    curl_url_set(u, CURLUPART_URL, esc, CURLU_NON_SUPPORT_SCHEME) !=
-		CURLUE_OK) {
+	        CURLUE_OK) {
 		cb_problem_set(prob, CB_PROB_CONNECTION,
 		    "Invalid redirect target \"%.100s\"", esc);
 		goto out;
@@ -299,13 +300,12 @@ va_resp_is_redirect(const struct va_resp *r)
 {
 	return r->location != NULL &&
 	    (r->status == 301 || r->status == 302 || r->status == 303 ||
-		r->status == 307 || r->status == 308);
+	        r->status == 307 || r->status == 308);
 }
 
 static bool
-va_setopts(struct va_ctx *va, const struct va_target *t,
-    struct curl_slist *pin, long connect_ms, long total_ms,
-    struct va_resp *r)
+va_setopts(struct va_ctx *va, const struct va_target *t, struct curl_slist *pin,
+    long connect_ms, long total_ms, struct va_resp *r)
 {
 	CURL *c = va->curl;
 	bool bad = false;
@@ -321,11 +321,11 @@ va_setopts(struct va_ctx *va, const struct va_target *t,
 	bad |= curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms) !=
 	    CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, va_write_cb) !=
-	    CURLE_OK;
+	bad |=
+	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, va_write_cb) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_WRITEDATA, r) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_USERAGENT, VA_USER_AGENT) !=
-	    CURLE_OK;
+	bad |=
+	    curl_easy_setopt(c, CURLOPT_USERAGENT, VA_USER_AGENT) != CURLE_OK;
 	/* RFC 8555 8.3 bootstraps certificates: any certificate will do. */
 	bad |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L) != CURLE_OK;
@@ -333,9 +333,9 @@ va_setopts(struct va_ctx *va, const struct va_target *t,
 	bad |= curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK;
 	bad |= curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-		   (long)CURL_HTTP_VERSION_1_1) != CURLE_OK;
-	bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, va->curl_err) !=
-	    CURLE_OK;
+	           (long)CURL_HTTP_VERSION_1_1) != CURLE_OK;
+	bad |=
+	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, va->curl_err) != CURLE_OK;
 	return !bad;
 }
 
@@ -343,8 +343,7 @@ va_setopts(struct va_ctx *va, const struct va_target *t,
  * at the limit still counts as a response. */
 static CURLcode
 va_perform(struct va_ctx *va, const struct va_target *t,
-    const struct va_addr *a, long connect_ms, long total_ms,
-    struct va_resp *r)
+    const struct va_addr *a, long connect_ms, long total_ms, struct va_resp *r)
 {
 	char addr[INET6_ADDRSTRLEN], entry[CB_MAX_DNS_NAME + 64];
 	struct curl_slist *pin = NULL;
@@ -355,11 +354,11 @@ va_perform(struct va_ctx *va, const struct va_target *t,
 	curl_easy_reset(va->curl);
 	va_addr_format(a, addr, sizeof(addr));
 	if (a->family == AF_INET6)
-		snprintf(entry, sizeof(entry), "%s:%d:[%s]", t->host, t->port,
-		    addr);
+		snprintf(
+		    entry, sizeof(entry), "%s:%d:[%s]", t->host, t->port, addr);
 	else
-		snprintf(entry, sizeof(entry), "%s:%d:%s", t->host, t->port,
-		    addr);
+		snprintf(
+		    entry, sizeof(entry), "%s:%d:%s", t->host, t->port, addr);
 	pin = curl_slist_append(NULL, entry);
 	if (pin == NULL)
 		goto out;
@@ -373,7 +372,7 @@ va_perform(struct va_ctx *va, const struct va_target *t,
 		cc = CURLE_OK;
 	if (cc == CURLE_OK && r->status >= 300 && r->status < 400 &&
 	    curl_easy_header(va->curl, "Location", 0, CURLH_HEADER, -1, &h) ==
-		CURLHE_OK)
+	        CURLHE_OK)
 		r->location = cb_strndup(h->value, CB_MAX_URL_LEN + 1);
 out:
 	curl_easy_setopt(va->curl, CURLOPT_RESOLVE, NULL);
@@ -470,8 +469,8 @@ va_curl_problem(struct va_ctx *va, CURLcode cc, const struct va_target *t,
  * allowed IPv4 one. */
 static int
 va_pick_addrs(struct va_ctx *va, const struct va_target *t,
-    const struct va_addrs *addrs, const struct va_addr *cand[2],
-    int *ncand, struct cb_problem *prob)
+    const struct va_addrs *addrs, const struct va_addr *cand[2], int *ncand,
+    struct cb_problem *prob)
 {
 	const struct va_addr *v6 = NULL, *v4 = NULL, *refused = NULL;
 	struct sockaddr_storage ss;
@@ -480,8 +479,8 @@ va_pick_addrs(struct va_ctx *va, const struct va_target *t,
 	for (int i = 0; i < addrs->n; i++) {
 		const struct va_addr *a = &addrs->addr[i];
 		va_addr_to_sockaddr(a, t->port, &ss);
-		if (!pa_addr_is_allowed((struct sockaddr *)&ss,
-			&va->addr_policy))
+		if (!pa_addr_is_allowed(
+		        (struct sockaddr *)&ss, &va->addr_policy))
 			refused = refused != NULL ? refused : a;
 		else if (a->family == AF_INET6 && v6 == NULL)
 			v6 = a;
@@ -500,7 +499,7 @@ va_pick_addrs(struct va_ctx *va, const struct va_target *t,
 	    "private or reserved addresses",
 	    t->host,
 	    refused != NULL ? va_addr_format(refused, addr, sizeof(addr))
-			    : "no usable address");
+	                    : "no usable address");
 }
 
 static void
@@ -540,8 +539,8 @@ va_fetch(struct va_ctx *va, const struct va_target *t,
 			return cb_problem_set(prob, CB_PROB_CONNECTION,
 			    "%s: Fetching %s: Timeout during connect", addr,
 			    t->url);
-		cc = va_perform(va, t, cand[i], last ? left : left / 2 + 1,
-		    left, r);
+		cc = va_perform(
+		    va, t, cand[i], last ? left : left / 2 + 1, left, r);
 		if (cc == CURLE_OK)
 			return 0;
 		if (va_curl_is_internal(cc)) {
@@ -577,8 +576,8 @@ va_record_new(const struct va_target *t, const struct va_addrs *addrs)
 	list = json_object_get(rec, "addressesResolved");
 	for (int i = 0; i < addrs->n; i++)
 		json_array_append_new(list,
-		    json_string(va_addr_format(&addrs->addr[i], addr,
-			sizeof(addr))));
+		    json_string(
+		        va_addr_format(&addrs->addr[i], addr, sizeof(addr))));
 	return rec;
 }
 
@@ -624,8 +623,8 @@ va_follow(struct va_ctx *va, const char *first, const char *ka,
 	if (va_target_parse(va, NULL, first, &t, prob) != 0)
 		goto out;
 	for (int hop = 0;; hop++) {
-		bool resolved = va_dns_resolve(va, t.host, deadline_ms, &addrs,
-				    prob) == 0;
+		bool resolved =
+		    va_dns_resolve(va, t.host, deadline_ms, &addrs, prob) == 0;
 		rec = va_record_new(&t, resolved ? &addrs : NULL);
 		if (rec == NULL || json_array_append_new(records, rec) != 0) {
 			cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
@@ -656,8 +655,8 @@ out:
 }
 
 static int
-va_http01_precheck(const struct va_task *task, char *name,
-    struct cb_problem *prob)
+va_http01_precheck(
+    const struct va_task *task, char *name, struct cb_problem *prob)
 {
 	char esc[32];
 	bool wild;
@@ -666,12 +665,11 @@ va_http01_precheck(const struct va_task *task, char *name,
 		return cb_problem_set(prob, CB_PROB_UNSUPPORTED_IDENTIFIER,
 		    "http-01 cannot validate identifiers of type \"%s\"",
 		    cb_log_escape(task->ident_type, esc, sizeof(esc)));
-	if (pa_dns_name_check(task->ident_value, false, name, &wild, prob) !=
-	    0)
+	if (pa_dns_name_check(task->ident_value, false, name, &wild, prob) != 0)
 		return -1;
 	if (!va_token_is_valid(task->token))
-		return cb_problem_set(prob, CB_PROB_MALFORMED,
-		    "Invalid challenge token");
+		return cb_problem_set(
+		    prob, CB_PROB_MALFORMED, "Invalid challenge token");
 	return 0;
 }
 
@@ -700,13 +698,13 @@ va_http01_validate(struct va_ctx *va, const struct va_task *task,
 	if (va_http01_precheck(task, name, &res->prob) != 0)
 		goto out;
 	if (va->cfg.http01_port == 80)
-		first = cb_asprintf("http://%s" VA_WELL_KNOWN "%s", name,
-		    task->token);
+		first = cb_asprintf(
+		    "http://%s" VA_WELL_KNOWN "%s", name, task->token);
 	else
 		first = cb_asprintf("http://%s:%d" VA_WELL_KNOWN "%s", name,
 		    va->cfg.http01_port, task->token);
-	res->valid = va_follow(va, first, task->key_authorization,
-			 deadline_ms, records, r, &res->prob) == 0;
+	res->valid = va_follow(va, first, task->key_authorization, deadline_ms,
+	                 records, r, &res->prob) == 0;
 out:
 	if (records != NULL)
 		res->record_json = json_dumps(records, JSON_COMPACT);

@@ -21,15 +21,15 @@ struct va_ctx {
 	char *dns_server_buf; /* owned copy of cfg.dns_server */
 	struct pa_addr_policy addr_policy;
 	ares_channel channel;
-	CURL *curl; /* reused for every request of this worker */
+	CURL *curl;       /* reused for every request of this worker */
 	bool curl_global; /* curl_global_init() succeeded */
 	char curl_err[CURL_ERROR_SIZE]; /* curl's message, for logs only */
 };
 
 /* One resolved address. */
 struct va_addr {
-	int family;		  /* AF_INET or AF_INET6 */
-	unsigned char bytes[16];  /* 4 or 16 bytes in network order */
+	int family;              /* AF_INET or AF_INET6 */
+	unsigned char bytes[16]; /* 4 or 16 bytes in network order */
 };
 
 /* Addresses from DNS answers, at most CB_MAX_DNS_ANSWERS. */
@@ -57,8 +57,8 @@ int va_dns_resolve(struct va_ctx *va, const char *name, int64_t deadline_ms,
 /* Formats A as text into BUF (INET6_ADDRSTRLEN bytes). Returns BUF. */
 const char *va_addr_format(const struct va_addr *a, char *buf, size_t len);
 /* Fills SS from A with PORT; returns the address length. */
-socklen_t va_addr_to_sockaddr(const struct va_addr *a, int port,
-    struct sockaddr_storage *ss);
+socklen_t va_addr_to_sockaddr(
+    const struct va_addr *a, int port, struct sockaddr_storage *ss);
 
 /* The HTTP-01 check of TASK (see va_validate). Fills RES; returns 0, or -1
  * on an internal failure with RES->prob set to serverInternal. */

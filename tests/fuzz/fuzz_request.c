@@ -34,12 +34,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (wfe_account_update_parse(j, &au, &p) == 0)
 		wfe_account_update_clear(&au);
 	cb_problem_init(&p);
-	(void)wfe_new_order_parse(j, CB_MAX_IDENTIFIERS, &no, &p);
+	(void)!wfe_new_order_parse(j, CB_MAX_IDENTIFIERS, &no, &p);
 	cb_problem_init(&p);
 	if (wfe_finalize_parse(j, &fin, &p) == 0)
 		wfe_finalize_clear(&fin);
 	cb_problem_init(&p);
-	(void)wfe_revoke_parse(j, &rv, &p);
+	(void)!wfe_revoke_parse(j, &rv, &p);
 	wfe_revoke_clear(&rv);
 	cb_problem_init(&p);
 	if (wfe_key_change_parse(j, &kc, &p) == 0)

@@ -21,54 +21,54 @@ struct addr_case {
 };
 
 static const struct addr_case addr_cases[] = {
-	{ "8.8.8.8", PUBLIC },
-	{ "1.1.1.1", PUBLIC },
-	{ "93.184.216.34", PUBLIC },
-	{ "100.63.255.255", PUBLIC },
-	{ "100.128.0.0", PUBLIC },
-	{ "172.15.255.255", PUBLIC },
-	{ "172.32.0.0", PUBLIC },
-	{ "223.255.255.255", PUBLIC },
-	{ "2606:4700:4700::1111", PUBLIC },
-	{ "2001:4860:4860::8888", PUBLIC },
-	{ "::ffff:8.8.8.8", PUBLIC },
-	{ "127.0.0.1", LOOPBACK },
-	{ "127.255.255.254", LOOPBACK },
-	{ "::1", LOOPBACK },
-	{ "::ffff:127.0.0.1", LOOPBACK },
-	{ "10.0.0.1", PRIVATE },
-	{ "10.255.255.255", PRIVATE },
-	{ "172.16.0.1", PRIVATE },
-	{ "172.31.255.255", PRIVATE },
-	{ "192.168.1.1", PRIVATE },
-	{ "100.64.0.1", PRIVATE },
-	{ "100.127.255.255", PRIVATE },
-	{ "169.254.169.254", PRIVATE },
-	{ "fc00::1", PRIVATE },
-	{ "fd12:3456::1", PRIVATE },
-	{ "fe80::1", PRIVATE },
-	{ "febf::1", PRIVATE },
-	{ "::ffff:10.1.2.3", PRIVATE },
-	{ "::ffff:192.168.0.1", PRIVATE },
-	{ "0.0.0.0", NEVER },
-	{ "0.1.2.3", NEVER },
-	{ "224.0.0.1", NEVER },
-	{ "239.255.255.250", NEVER },
-	{ "240.0.0.1", NEVER },
-	{ "255.255.255.255", NEVER },
-	{ "192.0.2.1", NEVER },
-	{ "198.51.100.7", NEVER },
-	{ "203.0.113.200", NEVER },
-	{ "198.18.0.1", NEVER },
-	{ "::", NEVER },
-	{ "2001:db8::1", NEVER },
-	{ "2001:db8:ffff::1", NEVER },
-	{ "ff02::1", NEVER },
-	{ "ff05::2", NEVER },
-	{ "::ffff:0.0.0.0", NEVER },
-	{ "::ffff:224.0.0.1", NEVER },
-	{ "::ffff:192.0.2.1", NEVER },
-	{ "::1.2.3.4", NEVER },
+    {"8.8.8.8", PUBLIC},
+    {"1.1.1.1", PUBLIC},
+    {"93.184.216.34", PUBLIC},
+    {"100.63.255.255", PUBLIC},
+    {"100.128.0.0", PUBLIC},
+    {"172.15.255.255", PUBLIC},
+    {"172.32.0.0", PUBLIC},
+    {"223.255.255.255", PUBLIC},
+    {"2606:4700:4700::1111", PUBLIC},
+    {"2001:4860:4860::8888", PUBLIC},
+    {"::ffff:8.8.8.8", PUBLIC},
+    {"127.0.0.1", LOOPBACK},
+    {"127.255.255.254", LOOPBACK},
+    {"::1", LOOPBACK},
+    {"::ffff:127.0.0.1", LOOPBACK},
+    {"10.0.0.1", PRIVATE},
+    {"10.255.255.255", PRIVATE},
+    {"172.16.0.1", PRIVATE},
+    {"172.31.255.255", PRIVATE},
+    {"192.168.1.1", PRIVATE},
+    {"100.64.0.1", PRIVATE},
+    {"100.127.255.255", PRIVATE},
+    {"169.254.169.254", PRIVATE},
+    {"fc00::1", PRIVATE},
+    {"fd12:3456::1", PRIVATE},
+    {"fe80::1", PRIVATE},
+    {"febf::1", PRIVATE},
+    {"::ffff:10.1.2.3", PRIVATE},
+    {"::ffff:192.168.0.1", PRIVATE},
+    {"0.0.0.0", NEVER},
+    {"0.1.2.3", NEVER},
+    {"224.0.0.1", NEVER},
+    {"239.255.255.250", NEVER},
+    {"240.0.0.1", NEVER},
+    {"255.255.255.255", NEVER},
+    {"192.0.2.1", NEVER},
+    {"198.51.100.7", NEVER},
+    {"203.0.113.200", NEVER},
+    {"198.18.0.1", NEVER},
+    {"::", NEVER},
+    {"2001:db8::1", NEVER},
+    {"2001:db8:ffff::1", NEVER},
+    {"ff02::1", NEVER},
+    {"ff05::2", NEVER},
+    {"::ffff:0.0.0.0", NEVER},
+    {"::ffff:224.0.0.1", NEVER},
+    {"::ffff:192.0.2.1", NEVER},
+    {"::1.2.3.4", NEVER},
 };
 
 static void
@@ -89,16 +89,16 @@ make_sockaddr(const char *text, struct sockaddr_storage *ss)
 static void
 test_addr_table(void **state)
 {
-	static const struct pa_addr_policy none = { false, false };
-	static const struct pa_addr_policy lo = { true, false };
-	static const struct pa_addr_policy priv = { false, true };
-	static const struct pa_addr_policy all = { true, true };
+	static const struct pa_addr_policy none = {false, false};
+	static const struct pa_addr_policy lo = {true, false};
+	static const struct pa_addr_policy priv = {false, true};
+	static const struct pa_addr_policy all = {true, true};
 	struct sockaddr_storage ss;
 	int failures = 0;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(addr_cases) / sizeof(addr_cases[0]);
-	    i++) {
+	     i++) {
 		const struct addr_case *c = &addr_cases[i];
 		const struct sockaddr *sa = (const struct sockaddr *)&ss;
 		bool want_none = c->cls == PUBLIC;
@@ -121,7 +121,7 @@ test_addr_table(void **state)
 static void
 test_addr_odd_input(void **state)
 {
-	static const struct pa_addr_policy all = { true, true };
+	static const struct pa_addr_policy all = {true, true};
 	struct sockaddr_storage ss;
 
 	(void)state;
@@ -140,8 +140,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_table),
-		cmocka_unit_test(test_addr_odd_input),
+	    cmocka_unit_test(test_addr_table),
+	    cmocka_unit_test(test_addr_odd_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

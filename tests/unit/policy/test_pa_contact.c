@@ -16,34 +16,34 @@ struct contact_case {
 };
 
 static const struct contact_case contact_cases[] = {
-	{ "mailto:admin@example.com", CB_PROB_NONE },
-	{ "mailto:Admin.Ops+acme@Mail.Example.ORG", CB_PROB_NONE },
-	{ "MAILTO:a@example.test", CB_PROB_NONE },
-	{ "mailto:o'brien@example.com", CB_PROB_NONE },
-	{ "mailto:a@host.internal", CB_PROB_NONE },
-	{ "tel:+12025550123", CB_PROB_UNSUPPORTED_CONTACT },
-	{ "https://example.com/contact", CB_PROB_UNSUPPORTED_CONTACT },
-	{ "admin@example.com", CB_PROB_UNSUPPORTED_CONTACT },
-	{ "mailto", CB_PROB_UNSUPPORTED_CONTACT },
-	{ "", CB_PROB_INVALID_CONTACT },
-	{ "mailto:", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@example.com?subject=hi", CB_PROB_INVALID_CONTACT },
-	{ "mailto:a@example.com,b@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@", CB_PROB_INVALID_CONTACT },
-	{ "mailto:a@b@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@localhost", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@1.2.3.4", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@[1.2.3.4]", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@exa_mple.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@example.com.", CB_PROB_INVALID_CONTACT },
-	{ "mailto:ad min@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin%40x@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:.admin@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:ad..min@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:\"quoted\"@example.com", CB_PROB_INVALID_CONTACT },
-	{ "mailto:admin@example.com\n", CB_PROB_INVALID_CONTACT },
+    {"mailto:admin@example.com", CB_PROB_NONE},
+    {"mailto:Admin.Ops+acme@Mail.Example.ORG", CB_PROB_NONE},
+    {"MAILTO:a@example.test", CB_PROB_NONE},
+    {"mailto:o'brien@example.com", CB_PROB_NONE},
+    {"mailto:a@host.internal", CB_PROB_NONE},
+    {"tel:+12025550123", CB_PROB_UNSUPPORTED_CONTACT},
+    {"https://example.com/contact", CB_PROB_UNSUPPORTED_CONTACT},
+    {"admin@example.com", CB_PROB_UNSUPPORTED_CONTACT},
+    {"mailto", CB_PROB_UNSUPPORTED_CONTACT},
+    {"", CB_PROB_INVALID_CONTACT},
+    {"mailto:", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@example.com?subject=hi", CB_PROB_INVALID_CONTACT},
+    {"mailto:a@example.com,b@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@", CB_PROB_INVALID_CONTACT},
+    {"mailto:a@b@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@localhost", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@1.2.3.4", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@[1.2.3.4]", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@exa_mple.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@example.com.", CB_PROB_INVALID_CONTACT},
+    {"mailto:ad min@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin%40x@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:.admin@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:ad..min@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:\"quoted\"@example.com", CB_PROB_INVALID_CONTACT},
+    {"mailto:admin@example.com\n", CB_PROB_INVALID_CONTACT},
 };
 
 static void
@@ -54,7 +54,7 @@ test_contact_table(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(contact_cases) / sizeof(contact_cases[0]);
-	    i++) {
+	     i++) {
 		const struct contact_case *c = &contact_cases[i];
 		int rc;
 
@@ -119,9 +119,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_contact_table),
-		cmocka_unit_test(test_contact_limits),
-		cmocka_unit_test(test_contact_message),
+	    cmocka_unit_test(test_contact_table),
+	    cmocka_unit_test(test_contact_limits),
+	    cmocka_unit_test(test_contact_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

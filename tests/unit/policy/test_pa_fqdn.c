@@ -22,7 +22,7 @@ hash(const char *const *names, int n, unsigned char out[32])
 static void
 test_known_value(void **state)
 {
-	const char *names[] = { "b.example.com", "a.example.com" };
+	const char *names[] = {"b.example.com", "a.example.com"};
 	const char *joined = "a.example.com,b.example.com";
 	unsigned char got[32], want[32];
 
@@ -35,10 +35,10 @@ test_known_value(void **state)
 static void
 test_order_case_and_duplicates(void **state)
 {
-	const char *a[] = { "www.example.com", "example.com", "api.example.com" };
-	const char *b[] = { "API.example.com", "example.com", "WWW.EXAMPLE.COM",
-		"www.example.com", "example.com" };
-	const char *c[] = { "www.example.com", "example.com" };
+	const char *a[] = {"www.example.com", "example.com", "api.example.com"};
+	const char *b[] = {"API.example.com", "example.com", "WWW.EXAMPLE.COM",
+	    "www.example.com", "example.com"};
+	const char *c[] = {"www.example.com", "example.com"};
 	unsigned char ha[32], hb[32], hc[32];
 
 	(void)state;
@@ -52,7 +52,7 @@ test_order_case_and_duplicates(void **state)
 static void
 test_single_and_empty(void **state)
 {
-	const char *one[] = { "Example.COM" };
+	const char *one[] = {"Example.COM"};
 	unsigned char got[32], want[32];
 
 	(void)state;
@@ -68,9 +68,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_known_value),
-		cmocka_unit_test(test_order_case_and_duplicates),
-		cmocka_unit_test(test_single_and_empty),
+	    cmocka_unit_test(test_known_value),
+	    cmocka_unit_test(test_order_case_and_duplicates),
+	    cmocka_unit_test(test_single_and_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -64,8 +64,8 @@ test_valid_table(void **state)
 		n++;
 		cb_problem_init(&prob);
 		if (pa_dns_name_check(in, false, out, &wild, &prob) != 0) {
-			print_error("refused valid name %s: %s\n", in,
-			    prob.detail);
+			print_error(
+			    "refused valid name %s: %s\n", in, prob.detail);
 			failures++;
 			continue;
 		}
@@ -128,7 +128,7 @@ test_wildcards(void **state)
 	assert_string_equal(out, "*.example.com");
 
 	/* Wildcards over public suffixes or single labels are refused. */
-	const char *bad[] = { "*.com", "*.co.uk", "*.github.io", "*.test" };
+	const char *bad[] = {"*.com", "*.co.uk", "*.github.io", "*.test"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cb_problem_init(&prob);
 		assert_int_equal(
@@ -136,13 +136,12 @@ test_wildcards(void **state)
 		assert_int_equal(prob.type, CB_PROB_REJECTED_IDENTIFIER);
 		assert_false(wild);
 	}
-	const char *malformed[] = { "*", "**.example.com", "*a.example.com",
-		"a.*.example.com", "*.*.example.com" };
-	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]);
-	    i++) {
+	const char *malformed[] = {"*", "**.example.com", "*a.example.com",
+	    "a.*.example.com", "*.*.example.com"};
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
 		cb_problem_init(&prob);
-		assert_int_equal(pa_dns_name_check(malformed[i], true, out,
-				     &wild, &prob),
+		assert_int_equal(
+		    pa_dns_name_check(malformed[i], true, out, &wild, &prob),
 		    -1);
 		assert_int_equal(prob.type, CB_PROB_MALFORMED);
 	}
@@ -156,8 +155,8 @@ test_messages_name_the_identifier(void **state)
 
 	(void)state;
 	cb_problem_init(&prob);
-	assert_int_equal(pa_dns_name_check("co.uk", false, out, NULL, &prob),
-	    -1);
+	assert_int_equal(
+	    pa_dns_name_check("co.uk", false, out, NULL, &prob), -1);
 	assert_non_null(strstr(prob.detail, "\"co.uk\""));
 	assert_non_null(strstr(prob.detail, "public suffix"));
 
@@ -175,8 +174,7 @@ test_messages_name_the_identifier(void **state)
 	/* Control and non-ASCII bytes are not echoed into the detail. */
 	cb_problem_init(&prob);
 	assert_int_equal(
-	    pa_dns_name_check("a\nb\xff.example", false, out, NULL, &prob),
-	    -1);
+	    pa_dns_name_check("a\nb\xff.example", false, out, NULL, &prob), -1);
 	assert_null(strchr(prob.detail, '\n'));
 	assert_null(strchr(prob.detail, '\xff'));
 }
@@ -200,11 +198,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_table),
-		cmocka_unit_test(test_invalid_table),
-		cmocka_unit_test(test_wildcards),
-		cmocka_unit_test(test_messages_name_the_identifier),
-		cmocka_unit_test(test_empty_and_null),
+	    cmocka_unit_test(test_valid_table),
+	    cmocka_unit_test(test_invalid_table),
+	    cmocka_unit_test(test_wildcards),
+	    cmocka_unit_test(test_messages_name_the_identifier),
+	    cmocka_unit_test(test_empty_and_null),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

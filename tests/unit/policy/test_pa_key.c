@@ -61,11 +61,11 @@ expect(EVP_PKEY *pkey, bool account_ok, bool cert_ok)
 	struct cb_problem prob;
 
 	cb_problem_init(&prob);
-	assert_int_equal(pa_key_check(pkey, true, CB_PROB_BAD_PUBLIC_KEY,
-			     &prob),
+	assert_int_equal(
+	    pa_key_check(pkey, true, CB_PROB_BAD_PUBLIC_KEY, &prob),
 	    account_ok ? 0 : -1);
-	assert_int_equal(prob.type,
-	    account_ok ? CB_PROB_NONE : CB_PROB_BAD_PUBLIC_KEY);
+	assert_int_equal(
+	    prob.type, account_ok ? CB_PROB_NONE : CB_PROB_BAD_PUBLIC_KEY);
 	if (!account_ok)
 		assert_true(prob.detail[0] != '\0');
 	cb_problem_init(&prob);
@@ -147,9 +147,8 @@ test_null_key(void **state)
 
 	(void)state;
 	cb_problem_init(&prob);
-	assert_int_equal(pa_key_check(NULL, true, CB_PROB_BAD_PUBLIC_KEY,
-			     &prob),
-	    -1);
+	assert_int_equal(
+	    pa_key_check(NULL, true, CB_PROB_BAD_PUBLIC_KEY, &prob), -1);
 	assert_int_equal(prob.type, CB_PROB_BAD_PUBLIC_KEY);
 }
 
@@ -157,13 +156,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rsa_sizes),
-		cmocka_unit_test(test_rsa_exponent),
-		cmocka_unit_test(test_rsa_generated),
-		cmocka_unit_test(test_rsa_pss_refused),
-		cmocka_unit_test(test_ec_curves),
-		cmocka_unit_test(test_eddsa_and_others),
-		cmocka_unit_test(test_null_key),
+	    cmocka_unit_test(test_rsa_sizes),
+	    cmocka_unit_test(test_rsa_exponent),
+	    cmocka_unit_test(test_rsa_generated),
+	    cmocka_unit_test(test_rsa_pss_refused),
+	    cmocka_unit_test(test_ec_curves),
+	    cmocka_unit_test(test_eddsa_and_others),
+	    cmocka_unit_test(test_null_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,17 +13,17 @@
 #include "va_int.h"
 
 static const struct va_task http_task = {
-	.challenge_type = "http-01",
-	.ident_type = "dns",
-	.ident_value = "www.example.test",
-	.token = "tok",
-	.key_authorization = "tok.thumb",
+    .challenge_type = "http-01",
+    .ident_type = "dns",
+    .ident_value = "www.example.test",
+    .token = "tok",
+    .key_authorization = "tok.thumb",
 };
 
 static void
 test_new_defaults(void **state)
 {
-	struct va_config cfg = { 0 };
+	struct va_config cfg = {0};
 	struct va_ctx *va;
 
 	(void)state;
@@ -41,8 +41,8 @@ static void
 test_new_copies_config(void **state)
 {
 	char server[32] = "127.0.0.1:5353";
-	struct va_config cfg = { .http01_port = 5002, .dns_server = server,
-		.allow_private = true };
+	struct va_config cfg = {
+	    .http01_port = 5002, .dns_server = server, .allow_private = true};
 	struct va_ctx *va;
 
 	(void)state;
@@ -58,7 +58,7 @@ test_new_copies_config(void **state)
 static void
 test_always_valid(void **state)
 {
-	struct va_config cfg = { .always_valid = true, .timeout_ms = 100 };
+	struct va_config cfg = {.always_valid = true, .timeout_ms = 100};
 	struct va_ctx *va = va_new(&cfg);
 	struct va_result res;
 	json_t *rec;
@@ -73,7 +73,7 @@ test_always_valid(void **state)
 	assert_non_null(rec);
 	assert_int_equal(json_array_size(rec), 1);
 	assert_string_equal(json_string_value(json_object_get(
-				json_array_get(rec, 0), "hostname")),
+	                        json_array_get(rec, 0), "hostname")),
 	    "www.example.test");
 	assert_non_null(strstr(res.record_json, "test mode"));
 	json_decref(rec);
@@ -84,7 +84,7 @@ test_always_valid(void **state)
 static void
 test_delay(void **state)
 {
-	struct va_config cfg = { .always_valid = true, .delay_ms = 150 };
+	struct va_config cfg = {.always_valid = true, .delay_ms = 150};
 	struct va_ctx *va = va_new(&cfg);
 	struct va_result res;
 	int64_t start = va_now_ms();
@@ -100,7 +100,7 @@ test_delay(void **state)
 static void
 test_unknown_challenge_type(void **state)
 {
-	struct va_config cfg = { 0 };
+	struct va_config cfg = {0};
 	struct va_ctx *va = va_new(&cfg);
 	struct va_task task = http_task;
 	struct va_result res;
@@ -143,12 +143,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_defaults),
-		cmocka_unit_test(test_new_copies_config),
-		cmocka_unit_test(test_always_valid),
-		cmocka_unit_test(test_delay),
-		cmocka_unit_test(test_unknown_challenge_type),
-		cmocka_unit_test(test_result_clear),
+	    cmocka_unit_test(test_new_defaults),
+	    cmocka_unit_test(test_new_copies_config),
+	    cmocka_unit_test(test_always_valid),
+	    cmocka_unit_test(test_delay),
+	    cmocka_unit_test(test_unknown_challenge_type),
+	    cmocka_unit_test(test_result_clear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,8 @@ make_answer(const char *name, int type, unsigned char *out)
 	int qlen = 0;
 	size_t n;
 
-	assert_int_equal(ares_create_query(name, 1, type, 0x1234, 1, &q, &qlen,
-			     0),
+	assert_int_equal(
+	    ares_create_query(name, 1, type, 0x1234, 1, &q, &qlen, 0),
 	    ARES_SUCCESS);
 	n = test_dns_respond(q, (size_t)qlen, out);
 	ares_free_string(q);
@@ -37,7 +37,7 @@ static void
 test_parse_a(void **state)
 {
 	unsigned char buf[2048];
-	struct va_addrs addrs = { 0 };
+	struct va_addrs addrs = {0};
 	char text[INET6_ADDRSTRLEN];
 	size_t n;
 
@@ -46,8 +46,8 @@ test_parse_a(void **state)
 	assert_int_equal(va_dns_parse_addrs(buf, (int)n, AF_INET, &addrs), 0);
 	assert_int_equal(addrs.n, 1);
 	assert_int_equal(addrs.addr[0].family, AF_INET);
-	assert_string_equal(va_addr_format(&addrs.addr[0], text, sizeof(text)),
-	    "127.0.0.1");
+	assert_string_equal(
+	    va_addr_format(&addrs.addr[0], text, sizeof(text)), "127.0.0.1");
 	/* The same answer read as AAAA holds no IPv6 address. */
 	addrs.n = 0;
 	assert_int_equal(va_dns_parse_addrs(buf, (int)n, AF_INET6, &addrs), 0);
@@ -58,7 +58,7 @@ static void
 test_parse_aaaa_and_nodata(void **state)
 {
 	unsigned char buf[2048];
-	struct va_addrs addrs = { 0 };
+	struct va_addrs addrs = {0};
 	char text[INET6_ADDRSTRLEN];
 	size_t n;
 
@@ -66,8 +66,8 @@ test_parse_aaaa_and_nodata(void **state)
 	n = make_answer("v6.cobble.test", 28, buf);
 	assert_int_equal(va_dns_parse_addrs(buf, (int)n, AF_INET6, &addrs), 0);
 	assert_int_equal(addrs.n, 1);
-	assert_string_equal(va_addr_format(&addrs.addr[0], text, sizeof(text)),
-	    "::1");
+	assert_string_equal(
+	    va_addr_format(&addrs.addr[0], text, sizeof(text)), "::1");
 	/* NODATA: well-formed, no address. */
 	n = make_answer("ok.cobble.test", 28, buf);
 	assert_int_equal(va_dns_parse_addrs(buf, (int)n, AF_INET6, &addrs), 0);
@@ -78,7 +78,7 @@ static void
 test_parse_caps_answers(void **state)
 {
 	unsigned char buf[2048];
-	struct va_addrs addrs = { 0 };
+	struct va_addrs addrs = {0};
 	size_t n;
 
 	(void)state;
@@ -94,7 +94,7 @@ static void
 test_parse_malformed(void **state)
 {
 	unsigned char buf[2048];
-	struct va_addrs addrs = { 0 };
+	struct va_addrs addrs = {0};
 	size_t n;
 
 	(void)state;
@@ -125,10 +125,10 @@ setup(void **state)
 	test_dns_start(&f->dns);
 	snprintf(server, sizeof(server), "127.0.0.1:%d", f->dns.port);
 	struct va_config cfg = {
-		.http01_port = 80,
-		.dns_server = server,
-		.allow_loopback = true,
-		.timeout_ms = 600,
+	    .http01_port = 80,
+	    .dns_server = server,
+	    .allow_loopback = true,
+	    .timeout_ms = 600,
 	};
 	f->va = va_new(&cfg);
 	assert_non_null(f->va);
@@ -157,11 +157,11 @@ test_resolve_ok(void **state)
 
 	cb_problem_init(&prob);
 	assert_int_equal(va_dns_resolve(f->va, "ok.cobble.test",
-			     va_now_ms() + 2000, &addrs, &prob),
+	                     va_now_ms() + 2000, &addrs, &prob),
 	    0);
 	assert_int_equal(addrs.n, 1);
-	assert_string_equal(va_addr_format(&addrs.addr[0], text, sizeof(text)),
-	    "127.0.0.1");
+	assert_string_equal(
+	    va_addr_format(&addrs.addr[0], text, sizeof(text)), "127.0.0.1");
 	assert_false(cb_problem_is_set(&prob));
 	assert_true(atomic_load(&f->dns.queries) >= 2);
 }
@@ -175,7 +175,7 @@ test_resolve_v6_first(void **state)
 
 	cb_problem_init(&prob);
 	assert_int_equal(va_dns_resolve(f->va, "v6.cobble.test",
-			     va_now_ms() + 2000, &addrs, &prob),
+	                     va_now_ms() + 2000, &addrs, &prob),
 	    0);
 	assert_int_equal(addrs.n, 2);
 	assert_int_equal(addrs.addr[0].family, AF_INET6);
@@ -191,11 +191,11 @@ test_resolve_nxdomain(void **state)
 
 	cb_problem_init(&prob);
 	assert_int_equal(va_dns_resolve(f->va, "nx.cobble.test",
-			     va_now_ms() + 2000, &addrs, &prob),
+	                     va_now_ms() + 2000, &addrs, &prob),
 	    -1);
 	assert_int_equal(prob.type, CB_PROB_DNS);
-	assert_string_equal(prob.detail,
-	    "No valid IP addresses found for nx.cobble.test");
+	assert_string_equal(
+	    prob.detail, "No valid IP addresses found for nx.cobble.test");
 	assert_int_equal(addrs.n, 0);
 }
 
@@ -208,7 +208,7 @@ test_resolve_servfail(void **state)
 
 	cb_problem_init(&prob);
 	assert_int_equal(va_dns_resolve(f->va, "sf.cobble.test",
-			     va_now_ms() + 2000, &addrs, &prob),
+	                     va_now_ms() + 2000, &addrs, &prob),
 	    -1);
 	assert_int_equal(prob.type, CB_PROB_DNS);
 	if (strstr(prob.detail, "SERVFAIL") == NULL)
@@ -224,8 +224,8 @@ test_resolve_timeout(void **state)
 	int64_t start = va_now_ms();
 
 	cb_problem_init(&prob);
-	assert_int_equal(va_dns_resolve(f->va, "to.cobble.test", start + 500,
-			     &addrs, &prob),
+	assert_int_equal(
+	    va_dns_resolve(f->va, "to.cobble.test", start + 500, &addrs, &prob),
 	    -1);
 	assert_int_equal(prob.type, CB_PROB_DNS);
 	assert_non_null(strstr(prob.detail, "timed out"));
@@ -233,14 +233,14 @@ test_resolve_timeout(void **state)
 	/* The channel still works after a cancelled lookup. */
 	cb_problem_init(&prob);
 	assert_int_equal(va_dns_resolve(f->va, "ok.cobble.test",
-			     va_now_ms() + 2000, &addrs, &prob),
+	                     va_now_ms() + 2000, &addrs, &prob),
 	    0);
 }
 
 static void
 test_bad_server_config(void **state)
 {
-	struct va_config cfg = { .dns_server = "not an address" };
+	struct va_config cfg = {.dns_server = "not an address"};
 
 	(void)state;
 	assert_null(va_new(&cfg));
@@ -250,21 +250,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_a),
-		cmocka_unit_test(test_parse_aaaa_and_nodata),
-		cmocka_unit_test(test_parse_caps_answers),
-		cmocka_unit_test(test_parse_malformed),
-		cmocka_unit_test_setup_teardown(test_resolve_ok, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_v6_first, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_nxdomain, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_servfail, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_timeout, setup,
-		    teardown),
-		cmocka_unit_test(test_bad_server_config),
+	    cmocka_unit_test(test_parse_a),
+	    cmocka_unit_test(test_parse_aaaa_and_nodata),
+	    cmocka_unit_test(test_parse_caps_answers),
+	    cmocka_unit_test(test_parse_malformed),
+	    cmocka_unit_test_setup_teardown(test_resolve_ok, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_resolve_v6_first, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_resolve_nxdomain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_resolve_servfail, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_resolve_timeout, setup, teardown),
+	    cmocka_unit_test(test_bad_server_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,10 +47,10 @@ static struct va_config
 test_config(void)
 {
 	struct va_config cfg = {
-		.http01_port = fx->http.port,
-		.dns_server = fx->dns_server,
-		.allow_loopback = true,
-		.timeout_ms = 3000,
+	    .http01_port = fx->http.port,
+	    .dns_server = fx->dns_server,
+	    .allow_loopback = true,
+	    .timeout_ms = 3000,
 	};
 	return cfg;
 }
@@ -61,11 +61,11 @@ run_cfg(const struct va_config *cfg, const char *name, const char *token,
     struct va_result *res)
 {
 	struct va_task task = {
-		.challenge_type = "http-01",
-		.ident_type = "dns",
-		.ident_value = name,
-		.token = token,
-		.key_authorization = TEST_KA,
+	    .challenge_type = "http-01",
+	    .ident_type = "dns",
+	    .ident_value = name,
+	    .token = token,
+	    .key_authorization = TEST_KA,
 	};
 	struct va_ctx *va = va_new(cfg);
 
@@ -85,8 +85,8 @@ run(const char *name, const char *token, struct va_result *res)
 
 /* Expects RES invalid with TYPE and a detail containing WANT. */
 static void
-expect_problem(const struct va_result *res, enum cb_prob_type type,
-    const char *want)
+expect_problem(
+    const struct va_result *res, enum cb_prob_type type, const char *want)
 {
 	assert_false(res->valid);
 	if (res->prob.type != type || strstr(res->prob.detail, want) == NULL)
@@ -156,8 +156,8 @@ test_valid(void **state)
 	json_t *resolved =
 	    json_object_get(json_array_get(arr, 0), "addressesResolved");
 	assert_int_equal(json_array_size(resolved), 1);
-	assert_string_equal(json_string_value(json_array_get(resolved, 0)),
-	    "127.0.0.1");
+	assert_string_equal(
+	    json_string_value(json_array_get(resolved, 0)), "127.0.0.1");
 	json_decref(arr);
 	va_result_clear(&res);
 }
@@ -275,7 +275,7 @@ test_redirect_refused(void **state)
 	run("ok.cobble.test", "redirnx", &res);
 	expect_problem(&res, CB_PROB_DNS,
 	    "No valid IP addresses found for nx.cobble.test");
-	records(&res, 2);
+	json_decref(records(&res, 2));
 	va_result_clear(&res);
 }
 
@@ -314,8 +314,7 @@ test_ipv6_fallback(void **state)
 	assert_string_equal(rec_str(arr, 0, "addressUsed"), "127.0.0.1");
 	tried = json_object_get(json_array_get(arr, 0), "addressesTried");
 	assert_int_equal(json_array_size(tried), 1);
-	assert_string_equal(json_string_value(json_array_get(tried, 0)),
-	    "::1");
+	assert_string_equal(json_string_value(json_array_get(tried, 0)), "::1");
 	json_decref(arr);
 	va_result_clear(&res);
 }
@@ -352,7 +351,7 @@ test_dns_failures(void **state)
 	expect_problem(&res, CB_PROB_DNS,
 	    "No valid IP addresses found for nx.cobble.test");
 	assert_string_equal(res.prob.ident_value, "nx.cobble.test");
-	records(&res, 1);
+	json_decref(records(&res, 1));
 	va_result_clear(&res);
 
 	cfg.timeout_ms = 500;
@@ -371,8 +370,8 @@ test_connection_failures(void **state)
 
 	(void)state;
 	run("ok.cobble.test", "close", &res);
-	expect_problem(&res, CB_PROB_CONNECTION,
-	    "Connection closed without a response");
+	expect_problem(
+	    &res, CB_PROB_CONNECTION, "Connection closed without a response");
 	va_result_clear(&res);
 
 	cfg.http01_port = test_closed_port();
@@ -403,8 +402,7 @@ test_bad_tasks(void **state)
 
 	struct va_config cfg = test_config();
 	struct va_ctx *va = va_new(&cfg);
-	struct va_task task = { "http-01", "ip", "127.0.0.1", "good",
-		TEST_KA };
+	struct va_task task = {"http-01", "ip", "127.0.0.1", "good", TEST_KA};
 	assert_int_equal(va_validate(va, &task, &res), 0);
 	expect_problem(&res, CB_PROB_UNSUPPORTED_IDENTIFIER, "\"ip\"");
 	va_result_clear(&res);
@@ -423,10 +421,10 @@ test_reused_context(void **state)
 {
 	struct va_config cfg = test_config();
 	struct va_ctx *va = va_new(&cfg);
-	struct va_task task = { "http-01", "dns", "ok.cobble.test", "good",
-		TEST_KA };
-	const char *tokens[] = { "good", "wrong", "redir", "missing", "good" };
-	const bool want[] = { true, false, true, false, true };
+	struct va_task task = {
+	    "http-01", "dns", "ok.cobble.test", "good", TEST_KA};
+	const char *tokens[] = {"good", "wrong", "redir", "missing", "good"};
+	const bool want[] = {true, false, true, false, true};
 	struct va_result res;
 
 	(void)state;
@@ -444,22 +442,22 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_body_matches),
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_trailing_whitespace),
-		cmocka_unit_test(test_wrong_body),
-		cmocka_unit_test(test_not_found),
-		cmocka_unit_test(test_too_large),
-		cmocka_unit_test(test_redirect_same_host),
-		cmocka_unit_test(test_redirect_other_host),
-		cmocka_unit_test(test_redirect_refused),
-		cmocka_unit_test(test_redirect_limit),
-		cmocka_unit_test(test_ipv6_fallback),
-		cmocka_unit_test(test_loopback_refused),
-		cmocka_unit_test(test_dns_failures),
-		cmocka_unit_test(test_connection_failures),
-		cmocka_unit_test(test_bad_tasks),
-		cmocka_unit_test(test_reused_context),
+	    cmocka_unit_test(test_body_matches),
+	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_trailing_whitespace),
+	    cmocka_unit_test(test_wrong_body),
+	    cmocka_unit_test(test_not_found),
+	    cmocka_unit_test(test_too_large),
+	    cmocka_unit_test(test_redirect_same_host),
+	    cmocka_unit_test(test_redirect_other_host),
+	    cmocka_unit_test(test_redirect_refused),
+	    cmocka_unit_test(test_redirect_limit),
+	    cmocka_unit_test(test_ipv6_fallback),
+	    cmocka_unit_test(test_loopback_refused),
+	    cmocka_unit_test(test_dns_failures),
+	    cmocka_unit_test(test_connection_failures),
+	    cmocka_unit_test(test_bad_tasks),
+	    cmocka_unit_test(test_reused_context),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -78,7 +78,7 @@ test_dns_rr(unsigned char *out, size_t *off, unsigned type,
 
 	test_put16(p, 0xc00c); /* name: pointer to offset 12 */
 	test_put16(p + 2, type);
-	test_put16(p + 4, 1);	/* class IN */
+	test_put16(p + 4, 1);           /* class IN */
 	memcpy(p + 6, "\0\0\0\x3c", 4); /* TTL 60 */
 	test_put16(p + 10, rdlen);
 	memcpy(p + 12, rdata, rdlen);
@@ -90,9 +90,9 @@ test_dns_rr(unsigned char *out, size_t *off, unsigned type,
 static TEST_UNUSED size_t
 test_dns_respond(const unsigned char *q, size_t qlen, unsigned char *out)
 {
-	static const unsigned char lo4[4] = { 127, 0, 0, 1 };
-	static const unsigned char priv4[4] = { 10, 0, 0, 1 };
-	static const unsigned char lo6[16] = { [15] = 1 };
+	static const unsigned char lo4[4] = {127, 0, 0, 1};
+	static const unsigned char priv4[4] = {10, 0, 0, 1};
+	static const unsigned char lo6[16] = {[15] = 1};
 	char first[64] = "";
 	size_t off = 12, qend;
 	unsigned qtype, rcode = 0, an = 0;
@@ -120,7 +120,7 @@ test_dns_respond(const unsigned char *q, size_t qlen, unsigned char *out)
 		rcode = 2;
 	else if (qtype == 1 && strncmp(first, "many", 4) == 0) {
 		for (unsigned i = 0; i < 40; i++) {
-			unsigned char a[4] = { 127, 0, 1, (unsigned char)i };
+			unsigned char a[4] = {127, 0, 1, (unsigned char)i};
 			test_dns_rr(out, &off, 1, a, 4);
 			an++;
 		}
@@ -158,15 +158,15 @@ test_dns_main(void *arg)
 	struct sockaddr_storage from;
 
 	while (!atomic_load(&d->stop)) {
-		struct pollfd pfd = { d->fd, POLLIN, 0 };
+		struct pollfd pfd = {d->fd, POLLIN, 0};
 		socklen_t flen = sizeof(from);
 		ssize_t n;
 		size_t rlen;
 
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
-		n = recvfrom(d->fd, q, sizeof(q), 0, (struct sockaddr *)&from,
-		    &flen);
+		n = recvfrom(
+		    d->fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
 		if (n <= 0)
 			continue;
 		atomic_fetch_add(&d->queries, 1);
@@ -221,8 +221,8 @@ test_send_all(int fd, const char *buf, size_t len)
 }
 
 static void
-test_http_reply(int fd, int status, const char *location, const char *body,
-    size_t blen)
+test_http_reply(
+    int fd, int status, const char *location, const char *body, size_t blen)
 {
 	char head[1024];
 	int n;
@@ -254,8 +254,8 @@ test_http_route(int fd, const char *token, int port)
 	} else if (strcmp(token, "wrong") == 0) {
 		test_http_reply(fd, 200, NULL, "not\tthe key\x01", 12);
 	} else if (strcmp(token, "ws") == 0) {
-		test_http_reply(fd, 200, NULL, TEST_KA "\r\n  \n",
-		    strlen(TEST_KA) + 5);
+		test_http_reply(
+		    fd, 200, NULL, TEST_KA "\r\n  \n", strlen(TEST_KA) + 5);
 	} else if (strcmp(token, "redir") == 0) {
 		test_http_redirect(fd, TEST_WK "good");
 	} else if (strcmp(token, "redirabs") == 0) {
@@ -263,8 +263,8 @@ test_http_route(int fd, const char *token, int port)
 		    "http://other.cobble.test:%d" TEST_WK "good", port);
 		test_http_redirect(fd, loc);
 	} else if (strcmp(token, "redir8080") == 0) {
-		test_http_redirect(fd, "http://ok.cobble.test:8080" TEST_WK
-				       "good");
+		test_http_redirect(
+		    fd, "http://ok.cobble.test:8080" TEST_WK "good");
 	} else if (strcmp(token, "redirip") == 0) {
 		snprintf(loc, sizeof(loc), "http://127.0.0.1:%d" TEST_WK "good",
 		    port);
@@ -299,7 +299,7 @@ test_http_route(int fd, const char *token, int port)
 static void
 test_http_serve(struct test_http *h, int fd)
 {
-	struct timeval tv = { 2, 0 };
+	struct timeval tv = {2, 0};
 	char req[8192], path[1024];
 	size_t len = 0;
 
@@ -328,7 +328,7 @@ test_http_main(void *arg)
 	struct test_http *h = arg;
 
 	while (!atomic_load(&h->stop)) {
-		struct pollfd pfd = { h->fd, POLLIN, 0 };
+		struct pollfd pfd = {h->fd, POLLIN, 0};
 		int c;
 
 		if (poll(&pfd, 1, 50) <= 0)
