@@ -345,23 +345,31 @@ static CURLcode
 va_perform(struct va_ctx *va, const struct va_target *t,
     const struct va_addr *a, long connect_ms, long total_ms, struct va_resp *r)
 {
-	char addr[INET6_ADDRSTRLEN], entry[CB_MAX_DNS_NAME + 64];
-	struct curl_slist *pin = NULL;
+	char addr[INET6_ADDRSTRLEN], entry[sizeof(va->pinned) + 64];
+	struct curl_slist *pin = NULL, *tmp;
 	struct curl_header *h = NULL;
 	CURLcode cc = CURLE_OUT_OF_MEMORY;
 
 	va_resp_reset(r);
 	curl_easy_reset(va->curl);
+	/* Pins stay in the handle's DNS cache for good: drop the previous
+	 * one first so the cache holds one entry, not one per name. */
+	if (va->pinned[0] != '\0') {
+		snprintf(entry, sizeof(entry), "-%s", va->pinned);
+		pin = curl_slist_append(NULL, entry);
+		if (pin == NULL)
+			goto out;
+	}
+	snprintf(va->pinned, sizeof(va->pinned), "%s:%d", t->host, t->port);
 	va_addr_format(a, addr, sizeof(addr));
 	if (a->family == AF_INET6)
-		snprintf(
-		    entry, sizeof(entry), "%s:%d:[%s]", t->host, t->port, addr);
+		snprintf(entry, sizeof(entry), "%s:[%s]", va->pinned, addr);
 	else
-		snprintf(
-		    entry, sizeof(entry), "%s:%d:%s", t->host, t->port, addr);
-	pin = curl_slist_append(NULL, entry);
-	if (pin == NULL)
+		snprintf(entry, sizeof(entry), "%s:%s", va->pinned, addr);
+	tmp = curl_slist_append(pin, entry);
+	if (tmp == NULL)
 		goto out;
+	pin = tmp;
 	if (!va_setopts(va, t, pin, connect_ms, total_ms, r)) {
 		cc = CURLE_BAD_FUNCTION_ARGUMENT;
 		goto out;

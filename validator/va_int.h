@@ -23,7 +23,8 @@ struct va_ctx {
 	ares_channel channel;
 	CURL *curl;       /* reused for every request of this worker */
 	bool curl_global; /* curl_global_init() succeeded */
-	char curl_err[CURL_ERROR_SIZE]; /* curl's message, for logs only */
+	char curl_err[CURL_ERROR_SIZE];   /* curl's message, for logs only */
+	char pinned[CB_MAX_DNS_NAME + 8]; /* "host:port" of the last pin */
 };
 
 /* One resolved address. */

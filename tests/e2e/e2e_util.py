@@ -294,7 +294,7 @@ def jws(key, payload, url, nonce=None, kid=None, alg=None, protected=None,
 	None (POST-as-GET, empty payload). With KID the header carries "kid",
 	otherwise "jwk". PROTECTED overrides header fields (None deletes).
 	SIGN_KEY signs instead of KEY (for bad-signature tests)."""
-	hdr = {"alg": alg or key.alg, "url": url}
+	hdr = {"alg": alg if alg is not None else key.alg, "url": url}
 	if nonce is not None:
 		hdr["nonce"] = nonce
 	if kid is not None:
