@@ -140,41 +140,48 @@ wfe_nonce_test_reject(const struct wfe_nonces *n)
 	return (r % 100) < n->reject_percent;
 }
 
-bool
-wfe_nonce_redeem(struct wfe_nonces *n, const char *nonce)
+/* Decrypts RAW and checks tag, window, age and reuse; marks it used. */
+static bool
+wfe_nonce_check(struct wfe_nonces *n, const unsigned char *raw)
 {
-	unsigned char *raw = NULL, plain[WFE_NONCE_BLOCK];
-	size_t plen = strlen(n->prefix), rawlen = 0;
+	unsigned char plain[WFE_NONCE_BLOCK];
 	uint32_t age, tag;
 	bool ok = false;
 	uint64_t c;
 	int len = 0;
 
-	if (strncmp(nonce, n->prefix, plen) != 0 ||
-	    cb_b64url_decode(
-	        nonce + plen, strlen(nonce + plen), &raw, &rawlen) != 0 ||
-	    rawlen != WFE_NONCE_BLOCK)
-		goto out;
 	pthread_mutex_lock(&n->lock);
-	if (EVP_CipherUpdate(n->dec, plain, &len, raw, WFE_NONCE_BLOCK) != 1 ||
-	    len != WFE_NONCE_BLOCK)
-		goto unlock;
-	memcpy(&c, plain, sizeof(c));
-	memcpy(&age, plain + 8, sizeof(age));
-	memcpy(&tag, plain + 12, sizeof(tag));
-	if (tag != 0 || c == 0 || c >= n->next ||
-	    n->next - c > WFE_NONCE_WINDOW ||
-	    time(NULL) - n->epoch - (time_t)age > n->lifetime ||
-	    wfe_nonce_bit_get(n->used, c))
-		goto unlock;
-	wfe_nonce_bit_set(n->used, c, true);
-	ok = true;
-unlock:
+	if (EVP_CipherUpdate(n->dec, plain, &len, raw, WFE_NONCE_BLOCK) == 1 &&
+	    len == WFE_NONCE_BLOCK) {
+		memcpy(&c, plain, sizeof(c));
+		memcpy(&age, plain + 8, sizeof(age));
+		memcpy(&tag, plain + 12, sizeof(tag));
+		ok = tag == 0 && c != 0 && c < n->next &&
+		    n->next - c <= WFE_NONCE_WINDOW &&
+		    time(NULL) - n->epoch - (time_t)age <= n->lifetime &&
+		    !wfe_nonce_bit_get(n->used, c);
+		if (ok)
+			wfe_nonce_bit_set(n->used, c, true);
+	}
 	pthread_mutex_unlock(&n->lock);
-out:
+	return ok;
+}
+
+bool
+wfe_nonce_redeem(struct wfe_nonces *n, const char *nonce)
+{
+	size_t plen = strlen(n->prefix), rawlen = 0;
+	unsigned char *raw = NULL;
+	bool ok = false;
+
+	if (strncmp(nonce, n->prefix, plen) == 0 &&
+	    cb_b64url_decode(
+	        nonce + plen, strlen(nonce + plen), &raw, &rawlen) == 0 &&
+	    rawlen == WFE_NONCE_BLOCK)
+		ok = wfe_nonce_check(n, raw);
 	free(raw);
 	if (ok && wfe_nonce_test_reject(n)) {
-		cb_log(LOG_DEBUG, "test mode: rejecting a valid nonce");
+		cb_log(LOG_INFO, "test mode: rejecting a valid nonce");
 		ok = false;
 	}
 	return ok;
