@@ -165,13 +165,30 @@ def check_issued(root, leaf_path, chain_path, names, key_type=None,
 		assert openssl_pubkey_of_cert(leaf_path) == \
 		    openssl_pubkey_of_key(key_path), \
 		    "certificate key differs from the client's key"
-	# A few profile facts every issued leaf must have.
-	eku = cert.extensions.get_extension_for_class(
-	    x509.ExtendedKeyUsage).value
+	# The profile every issued leaf must have.
+	ext = cert.extensions
+	eku = ext.get_extension_for_class(x509.ExtendedKeyUsage).value
 	assert x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in list(eku)
-	bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+	bc = ext.get_extension_for_class(x509.BasicConstraints)
 	assert bc.value.ca is False
+	ku = ext.get_extension_for_class(x509.KeyUsage)
+	assert ku.critical and ku.value.digital_signature
+	assert not ku.value.key_cert_sign and not ku.value.crl_sign
+	if isinstance(pub, ec.EllipticCurvePublicKey):
+		assert not ku.value.key_encipherment, ku
+	# Random serials, not a counter (at least 64 bits of entropy make a
+	# serial shorter than 48 bits a 2^-16 event).
 	assert cert.serial_number > 0
+	assert cert.serial_number.bit_length() >= 48, cert.serial_number
+	# AKI names the issuer's SKI; the leaf has its own SKI.
+	with open(chain_path) as f:
+		issuer = load_cert(split_pem(f.read())[0])
+	aki = ext.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+	ski = issuer.extensions.get_extension_for_class(
+	    x509.SubjectKeyIdentifier).value
+	assert aki.key_identifier == ski.digest
+	ext.get_extension_for_class(x509.SubjectKeyIdentifier)
+	assert cert.issuer == issuer.subject
 	return cert
 
 

@@ -10,7 +10,9 @@ import datetime
 import json
 import os
 import re
+import ssl
 import subprocess
+import threading
 import urllib.parse
 
 import pytest
@@ -146,6 +148,22 @@ def test_directory(cobble):
 	assert meta["website"] == WEBSITE_URL
 	assert meta["caaIdentities"] == CAA_IDENTITIES
 	assert meta["externalAccountRequired"] is False
+
+
+def test_api_certificate(cobble):
+	# Trusting Cobble's root is enough for any client on the machine:
+	# the API certificate names localhost, 127.0.0.1 and ::1.
+	r = requests.get("https://127.0.0.1:%d/directory" % cobble.port,
+	    verify=cobble.root, timeout=15)
+	assert r.status_code == 200
+	pem = ssl.get_server_certificate(("127.0.0.1", cobble.port))
+	san = load_cert(pem).extensions.get_extension_for_class(
+	    x509.SubjectAlternativeName).value
+	assert "localhost" in san.get_values_for_type(x509.DNSName)
+	ips = [str(i) for i in san.get_values_for_type(x509.IPAddress)]
+	assert "127.0.0.1" in ips and "::1" in ips, ips
+	with open(os.path.join(cobble.state, "tls", "cert.pem")) as f:
+		assert load_cert(split_pem(f.read())[0]) == load_cert(pem)
 
 
 @pytest.mark.parametrize("method,status", [("HEAD", 200), ("GET", 204)])
@@ -758,6 +776,56 @@ def test_orders_list(cobble, acct, issued):
 		url = nxt[0]
 	assert issued["order"] in seen, seen
 	assert len(seen) == len(set(seen))
+
+
+def test_orders_pagination(cobble):
+	c = client(cobble)
+	c.register()
+	want = []
+	for i in range(55):
+		r = c.new_order(["page%d.cobble.test" % i])
+		assert r.status_code == 201, r.text
+		want.append(r.headers["Location"])
+	url = c.get(c.kid).json()["orders"]
+	pages = []
+	for _ in range(10):
+		r = c.get(url)
+		assert r.status_code == 200, r.text
+		pages.append(r.json()["orders"])
+		nxt = link_rel(r, "next")
+		if not nxt:
+			break
+		assert nxt[0] != url
+		url = nxt[0]
+	assert len(pages) >= 2, "55 orders on one page: no pagination"
+	assert all(len(p) <= 50 for p in pages)
+	seen = [o for p in pages for o in p]
+	assert sorted(seen) == sorted(want)
+
+
+def test_concurrent_clients(cobble, h01):
+	# Several clients at once: accounts, orders and a validation each.
+	errors = []
+
+	def work(i):
+		try:
+			c = client(cobble, "ec256" if i % 2 else "rsa2048")
+			c.register()
+			for j in range(3):
+				r = c.new_order(["conc%d-%d.cobble.test" % (i, j)])
+				assert r.status_code == 201, r.text
+				assert c.get(r.headers["Location"]).status_code == 200
+			authorize(c, h01, r.json())
+		except Exception as e:  # reported below
+			errors.append("client %d: %r" % (i, e))
+
+	threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(120)
+	assert not any(t.is_alive() for t in threads), "clients hung"
+	assert not errors, errors
 
 
 # ---- key rollover ----

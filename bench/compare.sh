@@ -1,0 +1,325 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Runs the same cobble-bench load against Pebble and against Cobble, one
+# after the other on this machine, and prints both with the ratio.
+#
+# Both CAs validate HTTP-01 for real against cobble-bench's built-in
+# responder and resolve names through a private BIND9 whose zone answers
+# 127.0.0.1 for every name under the bench suffix. Pebble runs with
+# PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0; Cobble with its embedded
+# PostgreSQL and durable commits (storage.synchronous_commit true).
+#
+# usage: bench/compare.sh [-d SECONDS] [-c CONCURRENCY] [-a ACCOUNTS]
+#            [-p POLL_MS] [-o cobble|pebble] [-k] [-w DIR] [-x ARGS]
+#   -d  load duration per server (default 30)
+#   -c  concurrency (default 32)
+#   -a  accounts (default: the concurrency)
+#   -p  --poll-interval of cobble-bench in ms (default 10)
+#   -o  run only one of the two servers
+#   -k  keep the work folder (logs, reports) instead of deleting it
+#   -w  work folder (default: a new one under /tmp)
+#   -x  extra cobble-bench arguments (e.g. "--names 2")
+# Environment: COBBLE_BIN, BENCH_BIN (default: build/ of this checkout),
+# PEBBLE_BIN (default: pebble), COBBLE_EXTRA_CONFIG (JSON merged into
+# Cobble's configuration, e.g. '{"server": {"threads": 2}}').
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+COBBLE_BIN=${COBBLE_BIN:-$ROOT/build/server/cobble}
+BENCH_BIN=${BENCH_BIN:-$ROOT/build/tools/bench/cobble-bench}
+PEBBLE_BIN=${PEBBLE_BIN:-pebble}
+PY=/usr/bin/python3
+SUFFIX=bench.cobble.test
+DURATION=30
+CONC=32
+ACCOUNTS=
+POLL=10
+ONLY=
+KEEP=0
+WORK=
+EXTRA=
+
+while getopts d:c:a:p:o:kw:x: opt; do
+	case $opt in
+	d) DURATION=$OPTARG ;;
+	c) CONC=$OPTARG ;;
+	a) ACCOUNTS=$OPTARG ;;
+	p) POLL=$OPTARG ;;
+	o) ONLY=$OPTARG ;;
+	k) KEEP=1 ;;
+	w) WORK=$OPTARG ;;
+	x) EXTRA=$OPTARG ;;
+	*) sed -n '/^# usage/,/^# PEBBLE_BIN/p' "$0" | cut -c3- >&2; exit 2 ;;
+	esac
+done
+ACCOUNTS=${ACCOUNTS:-$CONC}
+
+for b in "$COBBLE_BIN" "$BENCH_BIN"; do
+	[ -x "$b" ] || { echo "compare.sh: $b not built" >&2; exit 1; }
+done
+if ! command -v "$PEBBLE_BIN" >/dev/null 2>&1 && [ "$ONLY" != cobble ]; then
+	echo "compare.sh: pebble missing: apt-get install -y pebble" >&2
+	exit 1
+fi
+
+if [ -z "$WORK" ]; then
+	WORK=$(mktemp -d /tmp/cobble-compare-XXXXXX)
+fi
+mkdir -p "$WORK"
+chmod 755 "$WORK" # the embedded PostgreSQL runs as postgres
+
+PIDS=
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$KEEP" = 1 ]; then
+		echo "compare.sh: work folder kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Free TCP (and UDP) ports on 127.0.0.1, one per line.
+free_ports() {
+	$PY - "$1" <<'EOF'
+import socket, sys
+seen = []
+while len(seen) < int(sys.argv[1]):
+	t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	try:
+		u.bind(("127.0.0.1", p))
+	except OSError:
+		continue
+	finally:
+		t.close(); u.close()
+	if p not in seen:
+		seen.append(p)
+print("\n".join(map(str, seen)))
+EOF
+}
+
+set -- $(free_ports 6)
+DNS_PORT=$1 COBBLE_PORT=$2 PEBBLE_PORT=$3 PEBBLE_MGMT=$4 RESP_PORT=$5
+PEBBLE_TLS=$6
+
+# Waits up to $2 seconds for URL $1 to answer 200 (trusting $3).
+wait_url() {
+	i=0
+	while [ $i -lt $(($2 * 5)) ]; do
+		if curl -sf -o /dev/null --cacert "$3" "$1" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# ---- BIND9: every name under the suffix is 127.0.0.1 ----
+start_dns() {
+	d=$WORK/dns
+	mkdir -p "$d"
+	cat >"$d/named.conf" <<EOF
+options {
+	directory "$d";
+	pid-file "$d/named.pid";
+	session-keyfile "$d/session.key";
+	managed-keys-directory "$d";
+	listen-on port $DNS_PORT { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	dnssec-validation no;
+	notify no;
+};
+controls { };
+zone "$SUFFIX" { type primary; file "$d/zone"; };
+EOF
+	cat >"$d/zone" <<EOF
+\$TTL 60
+\$ORIGIN $SUFFIX.
+@	IN SOA ns.$SUFFIX. hostmaster.$SUFFIX. 1 3600 600 86400 60
+@	IN NS ns.$SUFFIX.
+@	IN A 127.0.0.1
+*	IN A 127.0.0.1
+EOF
+	named -c "$d/named.conf" -g -n 1 >"$d/named.log" 2>&1 &
+	PIDS="$PIDS $!"
+	i=0
+	until [ "$(dig +short -p "$DNS_PORT" @127.0.0.1 probe.$SUFFIX A \
+	    2>/dev/null)" = 127.0.0.1 ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "compare.sh: BIND did not start" >&2
+			tail "$d/named.log" >&2
+			exit 1
+		fi
+		sleep 0.2
+	done
+}
+
+# Runs cobble-bench against directory $1 trusting $2; JSON report in $3.
+run_bench() {
+	# shellcheck disable=SC2086
+	"$BENCH_BIN" --directory "$1" --ca-bundle "$2" \
+	    --concurrency "$CONC" --accounts "$ACCOUNTS" \
+	    --duration "$DURATION" --account-key es256 --cert-key p256 \
+	    --challenge http-01 --responder "127.0.0.1:$RESP_PORT" \
+	    --poll-interval "$POLL" --domain-suffix "$SUFFIX" \
+	    --json $EXTRA >"$3" 2>"$3.log"
+}
+
+# ---- Cobble ----
+run_cobble() {
+	d=$WORK/cobble
+	mkdir -p "$d"
+	chmod 755 "$d"
+	$PY - "$d" "$COBBLE_PORT" "$RESP_PORT" "$DNS_PORT" \
+	    "${COBBLE_EXTRA_CONFIG:-}" >"$d/cobble.json" <<'EOF'
+import json, sys
+d, port, resp, dns, extra = sys.argv[1:6]
+cfg = {
+	"state_dir": d + "/state",
+	"log": {"level": "warning"},
+	"server": {"listen": "127.0.0.1", "port": int(port)},
+	"storage": {"synchronous_commit": True},
+	"validator": {"http01_port": int(resp),
+	    "dns_server": "127.0.0.1:" + dns, "allow_loopback": True},
+}
+def merge(a, b):
+	for k, v in b.items():
+		if isinstance(v, dict) and isinstance(a.get(k), dict):
+			merge(a[k], v)
+		else:
+			a[k] = v
+merge(cfg, json.loads(extra or "{}"))
+json.dump(cfg, sys.stdout, indent=1)
+EOF
+	"$COBBLE_BIN" serve -c "$d/cobble.json" >"$d/cobble.log" 2>&1 &
+	cpid=$!
+	PIDS="$PIDS $cpid"
+	i=0
+	until [ -f "$d/state/ca/root.pem" ]; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || { echo "compare.sh: cobble did not start" >&2;
+		    tail "$d/cobble.log" >&2; exit 1; }
+		sleep 0.2
+	done
+	url=https://localhost:$COBBLE_PORT/directory
+	wait_url "$url" 60 "$d/state/ca/root.pem" ||
+	    { echo "compare.sh: no $url" >&2; tail "$d/cobble.log" >&2; exit 1; }
+	echo "compare.sh: cobble: ${DURATION}s of load..." >&2
+	run_bench "$url" "$d/state/ca/root.pem" "$WORK/cobble.report.json" ||
+	    { echo "compare.sh: cobble-bench failed against cobble" >&2;
+	    cat "$WORK/cobble.report.json.log" >&2; exit 1; }
+	ps -o rss= -p "$cpid" >"$WORK/cobble.rss" 2>/dev/null || true
+	kill "$cpid"
+	wait "$cpid" || true
+}
+
+# ---- Pebble ----
+run_pebble() {
+	d=$WORK/pebble
+	mkdir -p "$d"
+	# Pebble's HTTPS certificate: a throw-away root and a leaf.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$d/root.key" -out "$d/root.pem" -days 2 \
+	    -subj "/CN=compare.sh pebble root" >/dev/null 2>&1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$d/key.pem" -out "$d/req.pem" -subj "/CN=localhost" \
+	    >/dev/null 2>&1
+	printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$d/ext"
+	openssl x509 -req -in "$d/req.pem" -CA "$d/root.pem" \
+	    -CAkey "$d/root.key" -CAcreateserial -days 2 -extfile "$d/ext" \
+	    -out "$d/cert.pem" >/dev/null 2>&1
+	cat >"$d/pebble.json" <<EOF
+{"pebble": {
+	"listenAddress": "127.0.0.1:$PEBBLE_PORT",
+	"managementListenAddress": "127.0.0.1:$PEBBLE_MGMT",
+	"certificate": "$d/cert.pem",
+	"privateKey": "$d/key.pem",
+	"httpPort": $RESP_PORT,
+	"tlsPort": $PEBBLE_TLS,
+	"ocspResponderURL": "",
+	"externalAccountBindingRequired": false
+}}
+EOF
+	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 "$PEBBLE_BIN" \
+	    -config "$d/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" \
+	    >"$d/pebble.log" 2>&1 &
+	pbpid=$!
+	PIDS="$PIDS $pbpid"
+	url=https://localhost:$PEBBLE_PORT/dir
+	wait_url "$url" 60 "$d/root.pem" ||
+	    { echo "compare.sh: no $url" >&2; tail "$d/pebble.log" >&2; exit 1; }
+	echo "compare.sh: pebble: ${DURATION}s of load..." >&2
+	run_bench "$url" "$d/root.pem" "$WORK/pebble.report.json" ||
+	    { echo "compare.sh: cobble-bench failed against pebble" >&2;
+	    cat "$WORK/pebble.report.json.log" >&2; exit 1; }
+	ps -o rss= -p "$pbpid" >"$WORK/pebble.rss" 2>/dev/null || true
+	kill "$pbpid"
+	wait "$pbpid" || true
+}
+
+start_dns
+[ "$ONLY" = cobble ] || run_pebble
+[ "$ONLY" = pebble ] || run_cobble
+
+echo "compare.sh: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo |
+    cut -d: -f2 | sed 's/^ //')), duration ${DURATION}s, concurrency $CONC," \
+    "accounts $ACCOUNTS, ES256 accounts, P-256 cert keys, real HTTP-01," \
+    "poll interval ${POLL} ms"
+$PY - "$WORK" <<'EOF'
+import json, os, sys
+w = sys.argv[1]
+rep = {}
+for name in ("pebble", "cobble"):
+	p = os.path.join(w, name + ".report.json")
+	if os.path.exists(p):
+		with open(p) as f:
+			rep[name] = json.load(f)
+		try:
+			with open(os.path.join(w, name + ".rss")) as f:
+				rep[name]["rss_mib"] = int(f.read().split()[0]) / 1024
+		except (OSError, ValueError, IndexError):
+			pass
+def get(r, path):
+	for k in path:
+		r = r.get(k, {}) if isinstance(r, dict) else {}
+	return r if isinstance(r, (int, float)) else None
+rows = [("issuances/s", ("issuances_per_s",)),
+	("issued", ("issued",)), ("failed", ("failed",)),
+	("errors", ("errors",)), ("badNonce retries", ("bad_nonce_retries",)),
+	("RSS at end (MiB)", ("rss_mib",))]
+for step in ("newNonce", "newAccount", "newOrder", "authz", "challenge",
+    "validationWait", "finalize", "orderWait", "download", "issuance"):
+	for q in ("p50", "p99"):
+		rows.append(("%s %s (ms)" % (step, q), ("latency_ms", step, q)))
+names = [n for n in ("cobble", "pebble") if n in rep]
+hdr = "%-26s" % "" + "".join("%12s" % n for n in names)
+if len(names) == 2:
+	hdr += "%12s" % "cobble/peb"
+print(hdr)
+for label, path in rows:
+	vals = [get(rep[n], path) for n in names]
+	if all(v is None for v in vals):
+		continue
+	line = "%-26s" % label
+	for v in vals:
+		line += "%12s" % ("-" if v is None else
+		    ("%.1f" % v if isinstance(v, float) else str(v)))
+	if len(vals) == 2 and vals[0] is not None and vals[1]:
+		line += "%12.2f" % (vals[0] / vals[1])
+	print(line)
+for n in names:
+	e = rep[n].get("errors_by_type") or {}
+	if e:
+		print("%s errors: %s" % (n, ", ".join("%s=%d" % kv for kv in
+		    sorted(e.items()))))
+EOF

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: ISC */
+/* cobble-bench's main: reads the directory, starts the responder and the
+ * workers (each registers its share of the accounts, then all start
+ * together), prints a progress line each second, merges the statistics
+ * and prints the report. */
+#include "bench.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cb_log.h"
+
+/* Set by SIGINT/SIGTERM: start no more issuances. */
+static volatile sig_atomic_t bench_stop;
+
+static void
+bench_on_signal(int sig)
+{
+	(void)sig;
+	bench_stop = 1;
+}
+
+/* True while W may start another issuance. */
+static bool
+bench_more(struct bench_worker *w)
+{
+	struct bench_run *run = w->run;
+
+	if (*run->stop)
+		return false;
+	if (run->deadline_us > 0)
+		return bench_now_us() < run->deadline_us;
+	return atomic_fetch_sub(&run->tickets, 1) > 0;
+}
+
+/* Registers the accounts I with I % concurrency == W->id. */
+static int
+bench_worker_accounts(struct bench_worker *w)
+{
+	const struct bench_opts *o = w->run->opts;
+
+	for (int i = w->id; i < o->accounts; i += o->concurrency)
+		if (bench_account_create(w, &w->run->accounts[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static void *
+bench_worker_main(void *arg)
+{
+	struct bench_worker *w = arg;
+	struct bench_run *run = w->run;
+	unsigned long n;
+
+	if (bench_worker_accounts(w) != 0)
+		atomic_store(&run->setup_failed, true);
+	pthread_barrier_wait(&run->ready);
+	pthread_barrier_wait(&run->go);
+	if (atomic_load(&run->setup_failed))
+		goto out;
+	while (bench_more(w)) {
+		n = atomic_fetch_add(&run->next_account, 1);
+		if (bench_issue(w, &run->accounts[n % run->opts->accounts]) ==
+		    0) {
+			atomic_fetch_add(&run->issued, 1);
+		} else {
+			atomic_fetch_add(&run->failed, 1);
+			/* Do not spin when the server is unreachable. */
+			if (w->err == BENCH_ERR_TRANSPORT) {
+				struct timespec ts = {0, 100000000};
+
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+out:
+	atomic_fetch_sub(&run->running, 1);
+	return NULL;
+}
+
+/* One progress line on stderr; ISSUED and FAILED are the totals so far,
+ * LAST the total issued one line earlier. */
+static void
+bench_progress(struct bench_run *run, int64_t start, unsigned long *last)
+{
+	unsigned long issued = atomic_load(&run->issued);
+	unsigned long failed = atomic_load(&run->failed);
+	double el = (double)(bench_now_us() - start) / 1e6;
+
+	fprintf(stderr,
+	    "[%6.1fs] issued %lu (%lu/s now, %.1f/s overall), failed %lu, "
+	    "running %d\n",
+	    el, issued, issued - *last, el > 0 ? (double)issued / el : 0.0,
+	    failed, atomic_load(&run->running));
+	*last = issued;
+}
+
+/* Waits for the workers, printing progress each second unless quiet. */
+static void
+bench_watch(struct bench_run *run, int64_t start)
+{
+	int64_t next = start + 1000000;
+	unsigned long last = 0;
+
+	while (atomic_load(&run->running) > 0) {
+		struct timespec ts = {0, 20000000};
+
+		nanosleep(&ts, NULL);
+		if (bench_now_us() >= next) {
+			if (!run->opts->quiet)
+				bench_progress(run, start, &last);
+			next += 1000000;
+		}
+	}
+}
+
+static int
+bench_print_report(const struct bench_opts *o, struct bench_run *run,
+    const struct bench_stats *total, double elapsed)
+{
+	struct bench_summary sum = {.opts = o, .elapsed = elapsed};
+	json_t *j;
+
+	if (run->responder != NULL)
+		bench_responder_counts(
+		    run->responder, &sum.resp_found, &sum.resp_missing);
+	if (!o->json) {
+		bench_report_text(stdout, &sum, total);
+		return 0;
+	}
+	if ((j = bench_report_json(&sum, total)) == NULL ||
+	    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+		json_decref(j);
+		cb_log(LOG_ERR, "bench: cannot write the JSON report");
+		return -1;
+	}
+	fputc('\n', stdout);
+	json_decref(j);
+	return 0;
+}
+
+/* Starts the workers, runs the load, merges their statistics into TOTAL.
+ * Returns 0 or -1 (setup failed). */
+static int
+bench_load(struct bench_run *run, struct bench_worker *ws,
+    struct bench_stats *total, double *elapsed)
+{
+	const struct bench_opts *o = run->opts;
+	int started = 0, rc = -1;
+	int64_t start;
+
+	for (; started < o->concurrency; started++) {
+		atomic_fetch_add(&run->running, 1);
+		if (pthread_create(&ws[started].thread, NULL, bench_worker_main,
+		        &ws[started]) != 0) {
+			/* Nobody can pass the barrier now: give up. */
+			cb_log(LOG_ERR, "bench: cannot start a thread");
+			abort();
+		}
+	}
+	/* Setup (accounts) is done at READY; the clock starts, and the
+	 * workers read the deadline only after GO. */
+	pthread_barrier_wait(&run->ready);
+	start = bench_now_us();
+	if (o->duration > 0)
+		run->deadline_us = start + (int64_t)(o->duration * 1e6);
+	pthread_barrier_wait(&run->go);
+	bench_watch(run, start);
+	*elapsed = (double)(bench_now_us() - start) / 1e6;
+	for (int i = 0; i < started; i++) {
+		pthread_join(ws[i].thread, NULL);
+		bench_stats_merge(total, &ws[i].stats);
+	}
+	rc = atomic_load(&run->setup_failed) ? -1 : 0;
+	return rc;
+}
+
+/* Prepares the workers (keys, connections); they are counted in RUN. */
+static int
+bench_workers_init(struct bench_run *run, struct bench_worker *ws)
+{
+	for (int i = 0; i < run->opts->concurrency; i++)
+		if (bench_worker_init(&ws[i], run, i) != 0) {
+			cb_log(LOG_ERR, "bench: cannot prepare worker %d", i);
+			return -1;
+		}
+	return 0;
+}
+
+/* Everything after option parsing; returns the exit status. */
+static int
+bench_main(const struct bench_opts *o)
+{
+	struct bench_run run = {.opts = o, .stop = &bench_stop};
+	struct bench_worker *ws =
+	    cb_calloc((size_t)o->concurrency, sizeof(*ws));
+	struct bench_stats *total = cb_calloc(1, sizeof(*total));
+	struct bench_http h;
+	double elapsed = 0;
+	bool barriers = false;
+	int rc = 1;
+
+	run.accounts = cb_calloc((size_t)o->accounts, sizeof(*run.accounts));
+	atomic_init(&run.tickets, o->certificates);
+	if (bench_http_init(&h, o->ca_bundle) != 0)
+		goto out;
+	if (bench_dir_fetch(&h, o->directory, &run.dir) != 0) {
+		bench_http_clear(&h);
+		goto out;
+	}
+	bench_http_clear(&h);
+	if (!o->always_valid &&
+	    (run.responder = bench_responder_start(
+	         o->responder_host, o->responder_port)) == NULL)
+		goto out;
+	if (bench_workers_init(&run, ws) != 0)
+		goto out;
+	if (pthread_barrier_init(
+	        &run.ready, NULL, (unsigned)o->concurrency + 1) != 0 ||
+	    pthread_barrier_init(&run.go, NULL, (unsigned)o->concurrency + 1) !=
+	        0)
+		goto out;
+	barriers = true;
+	if (bench_load(&run, ws, total, &elapsed) != 0) {
+		cb_log(LOG_ERR, "bench: account registration failed");
+		goto out;
+	}
+	if (bench_print_report(o, &run, total, elapsed) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (barriers) {
+		pthread_barrier_destroy(&run.ready);
+		pthread_barrier_destroy(&run.go);
+	}
+	for (int i = 0; i < o->concurrency; i++)
+		bench_worker_clear(&ws[i]);
+	for (int i = 0; i < o->accounts; i++)
+		bench_account_clear(&run.accounts[i]);
+	bench_responder_stop(run.responder);
+	bench_dir_clear(&run.dir);
+	free(run.accounts);
+	free(total);
+	free(ws);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bench_opts opts;
+	struct sigaction sa = {0};
+	int rc;
+
+	cb_log_set_level(LOG_WARNING);
+	if ((rc = bench_opts_parse(argc, argv, &opts)) != 0)
+		return rc > 0 ? 0 : 2;
+	sa.sa_handler = bench_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cb_log(LOG_ERR, "bench: curl_global_init failed");
+		return 1;
+	}
+	rc = bench_main(&opts);
+	curl_global_cleanup();
+	return rc;
+}
