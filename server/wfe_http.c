@@ -498,6 +498,9 @@ wfe_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	*req_cls = NULL;
 }
 
+static void wfe_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 wfe_mhd_log(void *cls, const char *fmt, va_list ap)
 {
