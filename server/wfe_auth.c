@@ -58,6 +58,7 @@ static int
 wfe_load_account(struct wfe_req *req, struct cb_problem *prob)
 {
 	int64_t id = wfe_kid_to_id(req, req->jws.kid);
+	struct cb_problem keyprob;
 	struct sa_conn *db;
 	int rc;
 
@@ -77,8 +78,11 @@ wfe_load_account(struct wfe_req *req, struct cb_problem *prob)
 	if (req->account.status != SA_STATUS_VALID)
 		return cb_problem_set(
 		    prob, CB_PROB_UNAUTHORIZED, "account is deactivated");
-	if (cb_jwk_parse_text(req->account.jwk_json,
-	        strlen(req->account.jwk_json), &req->account_key, prob) != 0)
+	/* A stored key that no longer decodes is our fault, not the
+	 * client's: report it as such. */
+	cb_problem_init(&keyprob);
+	if (wfe_keycache_load(&req->ctx->keys, &req->account, &req->account_key,
+	        &keyprob) != 0)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "stored account key unreadable");
 	return 0;

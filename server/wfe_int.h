@@ -98,6 +98,30 @@ int wfe_nonce_new(struct wfe_nonces *n, char *out) CB_MUSTCHECK;
  * expired; false for anything else. Thread-safe. */
 bool wfe_nonce_redeem(struct wfe_nonces *n, const char *nonce);
 
+/* ---- account key cache (wfe_keycache.c) ---- */
+
+#define WFE_KEYCACHE_SLOTS 4096
+
+struct wfe_keycache_slot {
+	int64_t id;
+	char thumbprint[CB_JWK_THUMBPRINT_LEN];
+	EVP_PKEY *pkey; /* owned reference, or NULL */
+};
+
+/* Direct-mapped by account id: bounded memory, no eviction policy. */
+struct wfe_keycache {
+	pthread_mutex_t lock;
+	/* guards: slots */
+	struct wfe_keycache_slot *slots;
+};
+
+int wfe_keycache_init(struct wfe_keycache *kc) CB_MUSTCHECK;
+void wfe_keycache_clear(struct wfe_keycache *kc);
+/* Fills OUT with account A's public key (pkey and thumbprint; json stays
+ * NULL), from the cache or decoded from A's stored JWK. Thread-safe. */
+int wfe_keycache_load(struct wfe_keycache *kc, const struct sa_account *a,
+    struct cb_jwk *out, struct cb_problem *prob) CB_MUSTCHECK;
+
 /* ---- the server context ---- */
 
 struct wfe_ctx {
@@ -105,6 +129,7 @@ struct wfe_ctx {
 	struct sa_pool *pool;
 	struct ca_ctx *ca;
 	struct wfe_nonces nonces;
+	struct wfe_keycache keys;
 	struct MHD_Daemon *daemon;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;

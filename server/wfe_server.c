@@ -126,6 +126,7 @@ wfe_ctx_clear(struct wfe_ctx *ctx)
 	free(ctx->root_der);
 	free(ctx->inter_der);
 	wfe_nonces_clear(&ctx->nonces);
+	wfe_keycache_clear(&ctx->keys);
 }
 
 static void
@@ -162,7 +163,8 @@ wfe_serve(const struct cb_config *cfg)
 		conninfo = sa_embedded_conninfo(embedded);
 	}
 	wfe_block_signals();
-	if (wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix, cfg->nonce_lifetime,
+	if (wfe_keycache_init(&ctx.keys) != 0 ||
+	    wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix, cfg->nonce_lifetime,
 	        cfg->test_nonce_reject_percent) != 0 ||
 	    wfe_storage_start(&ctx, conninfo) != 0 ||
 	    wfe_ca_start(&ctx, &cert_pem, &key_pem) != 0 ||
