@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # Installs the dependencies, builds Cobble with AddressSanitizer and
 # UndefinedBehaviorSanitizer, runs every test under ctest (unit, fuzz
-# corpus replay, end-to-end with real clients), then builds the libFuzzer
+# corpus replay, end-to-end with real clients), runs the unit and
+# end-to-end tests again under ThreadSanitizer, then builds the libFuzzer
 # targets with clang and runs each briefly.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +26,13 @@ echo "== ctest"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-test && ctest --output-on-failure -j"$jobs")
+
+echo "== ThreadSanitizer build: unit and end-to-end tests"
+cmake -S . -B build-tsan -DCOBBLE_WERROR=ON -DCOBBLE_SANITIZE=thread \
+	>/dev/null
+cmake --build build-tsan -j"$jobs"
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
+	ctest --output-on-failure -j"$jobs" -L 'unit|e2e')
 
 echo "== libFuzzer targets (clang)"
 CC=clang cmake -S . -B build-fuzz -DCOBBLE_WERROR=ON -DCOBBLE_FUZZ=ON \

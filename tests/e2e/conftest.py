@@ -285,7 +285,7 @@ def stop_cobble(inst):
 # Lines in Cobble's log that are bugs whatever the test did: a 5xx answer
 # (the suite never takes the database away), sanitizer reports.
 _LOG_BUGS = re.compile(r" status=5\d\d |runtime error:|AddressSanitizer|"
-    r"LeakSanitizer|UndefinedBehaviorSanitizer")
+    r"LeakSanitizer|UndefinedBehaviorSanitizer|ThreadSanitizer")
 
 
 def log_complaints(inst):
