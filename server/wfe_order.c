@@ -95,10 +95,9 @@ wfe_handle_finalize(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
 	    wfe_jws_payload_object(&req->jws, &body, prob) != 0 ||
 	    wfe_finalize_parse(body, &fin, prob) != 0 ||
-	    (db = wfe_req_db(req, prob)) == NULL ||
-	    wfe_load_order(req, db, id, &o, prob) != 0)
+	    (db = wfe_req_db(req, prob)) == NULL)
 		goto out;
-	sa_order_clear(&o);
+	/* ra_finalize() checks the order exists and is this account's. */
 	if (ra_finalize(req, db, id, &fin, prob) != 0 ||
 	    wfe_load_order(req, db, id, &o, prob) != 0)
 		goto out;
