@@ -64,6 +64,7 @@ struct bench_opts {
 	int responder_port;          /* --responder :PORT */
 	bool always_valid;           /* --always-valid: no responder */
 	int poll_interval_ms;        /* --poll-interval; 0 = Retry-After */
+	int stall_timeout;           /* --stall-timeout (s); 0 = off */
 	const char *domain_suffix;   /* --domain-suffix */
 	bool json;                   /* --json */
 	bool quiet;                  /* --quiet */
@@ -120,14 +121,17 @@ struct bench_http {
 	bool too_large; /* the body exceeded BENCH_MAX_RESPONSE */
 	char nonce[CB_MAX_NONCE_LEN + 1]; /* last Replay-Nonce seen */
 	bool has_nonce;                   /* NONCE unused so far */
-	char *location;   /* owned; Location of the last response */
-	long retry_after; /* seconds; -1 when absent */
-	bool problem;     /* Content-Type application/problem+json */
+	char *location;           /* owned; Location of the last response */
+	long retry_after;         /* seconds; -1 when absent */
+	bool problem;             /* Content-Type application/problem+json */
+	const atomic_bool *abort; /* when set, transfers stop at once */
 };
 
 /* Sets up H for requests, trusting CA_BUNDLE (NULL: the system's store).
- * Returns 0 or -1. */
-int bench_http_init(struct bench_http *h, const char *ca_bundle) CB_MUSTCHECK;
+ * When *ABORT (may be NULL) becomes true, a running transfer fails within
+ * about a second. Returns 0 or -1. */
+int bench_http_init(struct bench_http *h, const char *ca_bundle,
+    const atomic_bool *abort) CB_MUSTCHECK;
 /* Releases H. */
 void bench_http_clear(struct bench_http *h);
 /* GET URL. Returns 0 when a response arrived (any status), -1 on a
@@ -146,8 +150,10 @@ struct bench_responder;
 
 /* Starts a thread answering GET /.well-known/acme-challenge/TOKEN on
  * HOST:PORT (numeric IPv4 or IPv6) from a table of tokens. Returns NULL on
- * failure (logged). */
+ * failure (logged). PORT 0 picks a free port. */
 struct bench_responder *bench_responder_start(const char *host, int port);
+/* The port R listens on (useful when started with port 0). */
+int bench_responder_port(const struct bench_responder *r);
 /* Serves KEYAUTH for TOKEN until removed. Thread-safe. Returns 0 or -1
  * (token too long). */
 int bench_responder_add(struct bench_responder *r, const char *token,
@@ -183,8 +189,10 @@ enum bench_err {
 	BENCH_ERR_PROTOCOL, /* response not as RFC 8555 says */
 	BENCH_ERR_INVALID,  /* authorization or order invalid, no error given */
 	BENCH_ERR_TIMEOUT,  /* polled longer than BENCH_POLL_TIMEOUT_MS */
-	BENCH_ERR_OTHER_PROBLEM, /* a problem type this tool does not know */
-	BENCH_ERR_LOCAL,         /* this tool failed (keys, CSR, responder) */
+	BENCH_ERR_OTHER_PROBLEM,
+	/* a problem type this tool does not know */
+	BENCH_ERR_LOCAL,   /* this tool failed (keys, CSR, responder) */
+	BENCH_ERR_ABORTED, /* in flight when a stalled run was stopped */
 	BENCH_ERR_COUNT
 };
 
@@ -229,7 +237,9 @@ const char *bench_err_name(int k);
 /* What the report shows besides the statistics. */
 struct bench_summary {
 	const struct bench_opts *opts;
-	double elapsed;        /* s, from start of load to last worker done */
+	double elapsed;        /* s, from start of load to last worker done, or
+  to the last issuance when the run stalled */
+	bool stalled;          /* --stall-timeout ended the run */
 	uint64_t resp_found;   /* responder: 200 answers */
 	uint64_t resp_missing; /* responder: 404 answers */
 };
@@ -271,6 +281,8 @@ struct bench_run {
 	atomic_ulong failed;
 	atomic_int running; /* workers not finished */
 	atomic_bool setup_failed;
+	atomic_bool abort;                 /* stalled: stop, abort transfers */
+	atomic_llong last_done_us;         /* when an issuance last ended */
 	const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 };
 

@@ -75,6 +75,8 @@ bench_fail(struct bench_worker *w, int kind, const char *fmt, ...)
 		return -1;
 	if (kind <= CB_PROB_NONE || kind >= BENCH_ERR_COUNT)
 		kind = BENCH_ERR_OTHER_PROBLEM;
+	if (atomic_load(&w->run->abort))
+		kind = BENCH_ERR_ABORTED;
 	w->err = kind;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -271,7 +273,7 @@ bench_worker_init(struct bench_worker *w, struct bench_run *run, int id)
 	w->id = id;
 	w->run = run;
 	w->err = -1;
-	if (bench_http_init(&w->http, run->opts->ca_bundle) != 0 ||
+	if (bench_http_init(&w->http, run->opts->ca_bundle, &run->abort) != 0 ||
 	    cb_random_bytes(seed, sizeof(seed)) != 0)
 		return -1;
 	memcpy(&w->rng, seed, sizeof(w->rng));

@@ -105,13 +105,28 @@ bench_http_header(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* Called by curl about once a second and while data moves. */
+static int
+bench_http_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct bench_http *h = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return h->abort != NULL && atomic_load(h->abort) ? 1 : 0;
+}
+
 int
-bench_http_init(struct bench_http *h, const char *ca_bundle)
+bench_http_init(
+    struct bench_http *h, const char *ca_bundle, const atomic_bool *abort)
 {
 	CURL *c;
-
 	memset(h, 0, sizeof(*h));
 	h->retry_after = -1;
+	h->abort = abort;
 	if ((c = h->curl = curl_easy_init()) == NULL)
 		return -1;
 	/* "Expect:" stops curl waiting for 100 Continue on larger bodies. */
@@ -141,6 +156,9 @@ bench_http_init(struct bench_http *h, const char *ca_bundle)
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "cobble-bench/" COBBLE_VERSION);
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, bench_http_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	if (ca_bundle != NULL)
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca_bundle);
 	return 0;

@@ -28,8 +28,7 @@ static bool
 bench_more(struct bench_worker *w)
 {
 	struct bench_run *run = w->run;
-
-	if (*run->stop)
+	if (*run->stop || atomic_load(&run->abort))
 		return false;
 	if (run->deadline_us > 0)
 		return bench_now_us() < run->deadline_us;
@@ -54,6 +53,7 @@ bench_worker_main(void *arg)
 	struct bench_worker *w = arg;
 	struct bench_run *run = w->run;
 	unsigned long n;
+	int rc;
 
 	if (bench_worker_accounts(w) != 0)
 		atomic_store(&run->setup_failed, true);
@@ -63,8 +63,10 @@ bench_worker_main(void *arg)
 		goto out;
 	while (bench_more(w)) {
 		n = atomic_fetch_add(&run->next_account, 1);
-		if (bench_issue(w, &run->accounts[n % run->opts->accounts]) ==
-		    0) {
+		rc = bench_issue(w, &run->accounts[n % run->opts->accounts]);
+		if (rc == 0 || !atomic_load(&run->abort))
+			atomic_store(&run->last_done_us, bench_now_us());
+		if (rc == 0) {
 			atomic_fetch_add(&run->issued, 1);
 		} else {
 			atomic_fetch_add(&run->failed, 1);
@@ -98,30 +100,56 @@ bench_progress(struct bench_run *run, int64_t start, unsigned long *last)
 	*last = issued;
 }
 
-/* Waits for the workers, printing progress each second unless quiet. */
-static void
+/* True when no issuance ended for --stall-timeout seconds: the server
+ * hangs. Then in-flight transfers are aborted and the run ends. */
+static bool
+bench_stalled(struct bench_run *run, int64_t start)
+{
+	int64_t last = atomic_load(&run->last_done_us);
+	int64_t limit = run->opts->stall_timeout * 1000000LL;
+
+	if (limit == 0 || atomic_load(&run->abort))
+		return false;
+	if (bench_now_us() - (last > start ? last : start) < limit)
+		return false;
+	cb_log(LOG_WARNING,
+	    "bench: no issuance ended for %d s: the server stalls; "
+	    "stopping the run",
+	    run->opts->stall_timeout);
+	atomic_store(&run->abort, true);
+	return true;
+}
+
+/* Waits for the workers, printing progress each second unless quiet.
+ * Returns true when the run stalled. */
+static bool
 bench_watch(struct bench_run *run, int64_t start)
 {
 	int64_t next = start + 1000000;
 	unsigned long last = 0;
+	bool stalled = false;
 
 	while (atomic_load(&run->running) > 0) {
 		struct timespec ts = {0, 20000000};
 
 		nanosleep(&ts, NULL);
+		if (!stalled)
+			stalled = bench_stalled(run, start);
 		if (bench_now_us() >= next) {
 			if (!run->opts->quiet)
 				bench_progress(run, start, &last);
 			next += 1000000;
 		}
 	}
+	return stalled;
 }
 
 static int
 bench_print_report(const struct bench_opts *o, struct bench_run *run,
     const struct bench_stats *total, double elapsed)
 {
-	struct bench_summary sum = {.opts = o, .elapsed = elapsed};
+	struct bench_summary sum = {
+	    .opts = o, .elapsed = elapsed, .stalled = atomic_load(&run->abort)};
 	json_t *j;
 
 	if (run->responder != NULL)
@@ -168,8 +196,13 @@ bench_load(struct bench_run *run, struct bench_worker *ws,
 	if (o->duration > 0)
 		run->deadline_us = start + (int64_t)(o->duration * 1e6);
 	pthread_barrier_wait(&run->go);
-	bench_watch(run, start);
-	*elapsed = (double)(bench_now_us() - start) / 1e6;
+	if (bench_watch(run, start)) {
+		int64_t last = atomic_load(&run->last_done_us);
+
+		*elapsed = (double)(last > start ? last - start : 0) / 1e6;
+	} else {
+		*elapsed = (double)(bench_now_us() - start) / 1e6;
+	}
 	for (int i = 0; i < started; i++) {
 		pthread_join(ws[i].thread, NULL);
 		bench_stats_merge(total, &ws[i].stats);
@@ -205,7 +238,7 @@ bench_main(const struct bench_opts *o)
 
 	run.accounts = cb_calloc((size_t)o->accounts, sizeof(*run.accounts));
 	atomic_init(&run.tickets, o->certificates);
-	if (bench_http_init(&h, o->ca_bundle) != 0)
+	if (bench_http_init(&h, o->ca_bundle, NULL) != 0)
 		goto out;
 	if (bench_dir_fetch(&h, o->directory, &run.dir) != 0) {
 		bench_http_clear(&h);

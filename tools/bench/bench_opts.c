@@ -28,6 +28,7 @@ enum bench_opt_id {
 	BENCH_OPT_RESPONDER,
 	BENCH_OPT_ALWAYS_VALID,
 	BENCH_OPT_POLL_INTERVAL,
+	BENCH_OPT_STALL_TIMEOUT,
 	BENCH_OPT_DOMAIN_SUFFIX,
 	BENCH_OPT_JSON,
 	BENCH_OPT_QUIET,
@@ -49,6 +50,7 @@ static const struct option bench_longopts[] = {
     {"responder", required_argument, NULL, BENCH_OPT_RESPONDER},
     {"always-valid", no_argument, NULL, BENCH_OPT_ALWAYS_VALID},
     {"poll-interval", required_argument, NULL, BENCH_OPT_POLL_INTERVAL},
+    {"stall-timeout", required_argument, NULL, BENCH_OPT_STALL_TIMEOUT},
     {"domain-suffix", required_argument, NULL, BENCH_OPT_DOMAIN_SUFFIX},
     {"json", no_argument, NULL, BENCH_OPT_JSON},
     {"quiet", no_argument, NULL, BENCH_OPT_QUIET},
@@ -83,6 +85,9 @@ static const char bench_usage[] =
     "  --poll-interval MS     poll at most this often even when "
     "Retry-After\n"
     "                         says more (default: Retry-After, else 1 s)\n"
+    "  --stall-timeout SECONDS  end the run when no issuance ends for this\n"
+    "                         long (a hung server); rates then cover the\n"
+    "                         time up to the last issuance (default: off)\n"
     "  --domain-suffix NAME   names are random labels under NAME\n"
     "                         (default bench.cobble.test)\n"
     "  --json                 print the report as JSON on stdout\n"
@@ -279,6 +284,9 @@ bench_opt_one(int c, const char *arg, struct bench_opts *o)
 	case BENCH_OPT_POLL_INTERVAL:
 		return bench_opt_int(
 		    "poll-interval", arg, 1, 600000, &o->poll_interval_ms);
+	case BENCH_OPT_STALL_TIMEOUT:
+		return bench_opt_int(
+		    "stall-timeout", arg, 1, 86400, &o->stall_timeout);
 	case BENCH_OPT_DOMAIN_SUFFIX:
 		o->domain_suffix = arg;
 		return 0;
@@ -331,7 +339,7 @@ bench_opts_parse(int argc, char **argv, struct bench_opts *o)
 	int c, rc;
 
 	bench_opts_defaults(o);
-	optind = 1;
+	optind = 0; /* glibc: 0 restarts the scan from scratch */
 	while ((c = getopt_long(argc, argv, "", bench_longopts, NULL)) != -1)
 		if ((rc = bench_opt_one(c, optarg, o)) != 0)
 			return rc;

@@ -44,6 +44,7 @@ struct bench_resp_conn {
 
 struct bench_responder {
 	int lfd;    /* listening socket */
+	int port;   /* its port */
 	int epfd;   /* epoll instance */
 	int stopfd; /* eventfd: written to stop the thread */
 	pthread_t thread;
@@ -322,6 +323,25 @@ bench_resp_listen(const char *host, int port)
 	return fd;
 }
 
+static int
+bench_resp_bound_port(int fd)
+{
+	struct sockaddr_storage ss = {0};
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int
+bench_responder_port(const struct bench_responder *r)
+{
+	return r->port;
+}
+
 struct bench_responder *
 bench_responder_start(const char *host, int port)
 {
@@ -330,7 +350,8 @@ bench_responder_start(const char *host, int port)
 
 	r->lfd = r->epfd = r->stopfd = -1;
 	pthread_mutex_init(&r->lock, NULL);
-	if ((r->lfd = bench_resp_listen(host, port)) < 0)
+	if ((r->lfd = bench_resp_listen(host, port)) < 0 ||
+	    (r->port = bench_resp_bound_port(r->lfd)) < 0)
 		goto fail;
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -27,6 +27,7 @@ static const char *const bench_err_names[] = {
     [BENCH_ERR_TIMEOUT - CB_PROB_TYPE_COUNT] = "pollTimeout",
     [BENCH_ERR_OTHER_PROBLEM - CB_PROB_TYPE_COUNT] = "otherProblem",
     [BENCH_ERR_LOCAL - CB_PROB_TYPE_COUNT] = "local",
+    [BENCH_ERR_ABORTED - CB_PROB_TYPE_COUNT] = "aborted",
 };
 
 const char *
@@ -201,6 +202,11 @@ bench_report_text(
 	    (unsigned long long)st->bad_nonce_retries);
 	fprintf(
 	    f, "  issuances/s: %.1f\n", bench_rate(st->issued, sum->elapsed));
+	if (sum->stalled)
+		fprintf(f,
+		    "  STALLED: no issuance ended for %d s; the run was "
+		    "stopped and rates cover the %.2f s before\n",
+		    o->stall_timeout, sum->elapsed);
 	if (!o->always_valid)
 		fprintf(f, "  responder: %llu answered, %llu unknown tokens\n",
 		    (unsigned long long)sum->resp_found,
@@ -233,14 +239,15 @@ bench_hist_json(const struct bench_hist *h)
 static json_t *
 bench_config_json(const struct bench_opts *o)
 {
-	return json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:i, s:f, s:I}",
+	return json_pack(
+	    "{s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:i, s:f, s:I, s:i}",
 	    "directory", o->directory, "concurrency", o->concurrency,
 	    "accounts", o->accounts, "names_per_order", o->names, "account_key",
 	    bench_keytype_name(o->acct_key, true), "cert_key",
 	    bench_keytype_name(o->cert_key, false), "validation",
 	    o->always_valid ? "always-valid" : "http-01", "poll_interval_ms",
 	    o->poll_interval_ms, "duration", o->duration, "certificates",
-	    (json_int_t)o->certificates);
+	    (json_int_t)o->certificates, "stall_timeout", o->stall_timeout);
 }
 
 json_t *
@@ -270,6 +277,9 @@ bench_report_json(const struct bench_summary *sum, const struct bench_stats *st)
 	    (json_int_t)nerr, "errors_by_type", errs, "requests",
 	    (json_int_t)st->requests, "bad_nonce_retries",
 	    (json_int_t)st->bad_nonce_retries, "latency_ms", lat);
+	if (root != NULL)
+		json_object_set_new(
+		    root, "stalled", json_boolean(sum->stalled));
 	if (root != NULL && !sum->opts->always_valid)
 		json_object_set_new(root, "responder",
 		    json_pack("{s:I, s:I}", "found",

@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: ISC
+"""cobble-bench (tools/bench) against a real `cobble serve`: a short load
+with real HTTP-01 validation through the tool's built-in responder on the
+validator's test port must report every issuance and no error in --json;
+several names per order with RSA keys; failures are reported by problem
+type; the human report and usage errors."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+SUFFIX = "bench.cobble.test"  # under the dns fixture's zone cobble.test
+
+STEPS = ("newNonce", "newAccount", "newOrder", "authz", "challenge",
+    "validationWait", "finalize", "orderWait", "download", "issuance")
+
+
+def bench_bin():
+	"""cobble-bench from COBBLE_BENCH_BIN, else next to the cobble binary
+	under test (same build folder), else build/."""
+	b = os.environ.get("COBBLE_BENCH_BIN")
+	if not b and os.environ.get("COBBLE_BIN"):
+		build = os.path.dirname(os.path.dirname(os.environ["COBBLE_BIN"]))
+		b = os.path.join(build, "tools", "bench", "cobble-bench")
+	if not b:
+		b = os.path.join(REPO, "build", "tools", "bench", "cobble-bench")
+	if not os.access(b, os.X_OK):
+		pytest.fail("cobble-bench not found at %s (set COBBLE_BENCH_BIN)"
+		    % b)
+	return b
+
+
+def run_bench(cobble, *args, json_out=True, timeout=120):
+	cmd = [bench_bin(), "--directory", cobble.url, "--ca-bundle",
+	    cobble.root, "--responder", "127.0.0.1:%d" % cobble.http01_port,
+	    "--domain-suffix", SUFFIX, "--poll-interval", "20", "--quiet",
+	    *args]
+	if json_out:
+		cmd.append("--json")
+	r = subprocess.run(cmd, capture_output=True, text=True,
+	    timeout=timeout)
+	return r
+
+
+def report(r):
+	assert r.returncode == 0, "cobble-bench failed (%d): %s" % (
+	    r.returncode, r.stderr)
+	try:
+		return json.loads(r.stdout)
+	except ValueError:
+		raise AssertionError("not JSON: %r / %s" % (r.stdout, r.stderr))
+
+
+def test_twenty_issuances_no_errors(cobble):
+	rep = report(run_bench(cobble, "--certificates", "20",
+	    "--concurrency", "4"))
+	assert rep["issued"] == 20, rep
+	assert rep["failed"] == 0, rep
+	assert rep["errors"] == 0, rep["errors_by_type"]
+	assert rep["errors_by_type"] == {}
+	assert rep["issuances_per_s"] > 0
+	assert rep["config"]["validation"] == "http-01"
+	assert rep["config"]["concurrency"] == 4
+	assert rep["config"]["accounts"] == 4
+	lat = rep["latency_ms"]
+	assert set(lat) == set(STEPS)
+	for step in ("newOrder", "authz", "challenge", "validationWait",
+	    "finalize", "download", "issuance"):
+		assert lat[step]["count"] == 20, (step, lat[step])
+		h = lat[step]
+		assert 0 <= h["min"] <= h["p50"] <= h["p90"] <= h["p99"] <= \
+		    h["max"], (step, h)
+	assert lat["newAccount"]["count"] == 4
+	assert lat["newNonce"]["count"] == 4  # then Replay-Nonce is reused
+	# The CA really fetched every token from the responder.
+	assert rep["responder"]["found"] >= 20, rep["responder"]
+	# The whole issuance takes at least as long as its slowest step.
+	assert lat["issuance"]["max"] >= lat["finalize"]["max"]
+	assert rep["requests"] >= 20 * 6
+
+
+def test_several_names_rsa(cobble):
+	rep = report(run_bench(cobble, "--certificates", "4",
+	    "--concurrency", "2", "--accounts", "1", "--names", "3",
+	    "--account-key", "rs256", "--cert-key", "rsa2048"))
+	assert rep["issued"] == 4 and rep["errors"] == 0, rep
+	assert rep["latency_ms"]["authz"]["count"] == 12
+	assert rep["latency_ms"]["challenge"]["count"] == 12
+	assert rep["responder"]["found"] >= 12
+	assert rep["config"]["account_key"] == "rs256"
+
+
+def test_failures_reported_by_problem_type(cobble):
+	# --always-valid starts no responder, but this Cobble validates for
+	# real: nothing answers on its HTTP-01 port, so every authorization
+	# fails with a connection problem and the tool says so.
+	rep = report(run_bench(cobble, "--certificates", "3",
+	    "--concurrency", "1", "--always-valid"))
+	assert rep["issued"] == 0, rep
+	assert rep["failed"] == 3
+	assert rep["errors"] == 3
+	assert rep["errors_by_type"] == {"connection": 3}, rep
+	assert rep["latency_ms"]["issuance"]["count"] == 0
+	assert "responder" not in rep
+
+
+def test_human_report(cobble):
+	r = run_bench(cobble, "--certificates", "2", "--concurrency", "2",
+	    json_out=False)
+	assert r.returncode == 0, r.stderr
+	assert "2 issued, 0 failed" in r.stdout, r.stdout
+	assert "issuances/s:" in r.stdout
+	assert "newOrder" in r.stdout and "p99" in r.stdout
+
+
+def test_usage_errors():
+	for args in (["--concurrency", "0"], ["--account-key", "p384"],
+	    ["--challenge", "dns-01"], ["--duration", "1", "--certificates",
+	    "1"]):
+		r = subprocess.run([bench_bin(), "--directory",
+		    "https://127.0.0.1:1/directory", *args],
+		    capture_output=True, text=True, timeout=30)
+		assert r.returncode == 2, (args, r.stdout, r.stderr)
+		assert "cobble-bench" in r.stderr
+
+
+def test_unreachable_directory():
+	r = subprocess.run([bench_bin(), "--directory",
+	    "https://127.0.0.1:1/directory", "--quiet"], capture_output=True,
+	    text=True, timeout=30)
+	assert r.returncode == 1
+	assert "127.0.0.1:1" in r.stderr or "port 1" in r.stderr, r.stderr
