@@ -75,9 +75,12 @@ static const struct sa_stmt sa_challenge_begin_stmt = {
     "  WHERE c.id = $1::bigint AND a.id = c.authz_id"
     "  AND c.status = 'pending' AND a.status = 'pending'"
     "  AND a.expires > now()"
-    "  AND NOT EXISTS (SELECT 1 FROM challenges s"
+    /* A scalar subquery, not NOT EXISTS: the planner may turn NOT
+     * EXISTS into an anti-join scanning every challenge while the table
+     * has no statistics yet; this stays one index probe. */
+    "  AND (SELECT count(*) FROM challenges s"
     "   WHERE s.authz_id = c.authz_id"
-    "   AND s.status IN ('processing', 'valid'))"
+    "   AND s.status IN ('processing', 'valid')) = 0"
     "  RETURNING c.id)"
     " SELECT pg_notify('" SA_QUEUE_CHANNEL "', id::text) FROM u",
     1,
