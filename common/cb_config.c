@@ -304,8 +304,7 @@ cb_cfg_parse_strings(
 	if (json_array_size(val) > (size_t)o->max)
 		return cb_cfg_fail(ld, o->key, "at most %lld entries", o->max);
 	cb_cfg_strings_clear(ld->cfg, o);
-	json_array_foreach(val, i, item)
-	{
+	json_array_foreach (val, i, item) {
 		if (!json_is_string(item))
 			return cb_cfg_fail(
 			    ld, o->key, "expected an array of strings");
@@ -409,8 +408,7 @@ cb_cfg_walk(struct cb_cfg_load *ld, const char *prefix, const json_t *obj)
 	json_t *val;
 	int n;
 
-	json_object_foreach((json_t *)obj, key, val)
-	{
+	json_object_foreach ((json_t *)obj, key, val) {
 		n = snprintf(path, sizeof(path), "%s%s%s", prefix,
 		    prefix[0] != '\0' ? "." : "", key);
 		if (n < 0 || (size_t)n >= sizeof(path) ||

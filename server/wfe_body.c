@@ -81,8 +81,7 @@ wfe_contacts_parse(const json_t *body, char **contacts, int *n, bool *has,
 	if (json_array_size(arr) > CB_MAX_CONTACTS)
 		return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
 		    "at most %d contacts", CB_MAX_CONTACTS);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		if (!json_is_string(v) ||
 		    json_string_length(v) > CB_MAX_CONTACT_LEN)
 			return cb_problem_set(prob, CB_PROB_INVALID_CONTACT,
@@ -221,8 +220,7 @@ wfe_new_order_parse(const json_t *body, int max_identifiers,
 		return cb_problem_set(prob, CB_PROB_REJECTED_IDENTIFIER,
 		    "an order may have at most %d identifiers",
 		    max_identifiers);
-	json_array_foreach(arr, i, v)
-	{
+	json_array_foreach (arr, i, v) {
 		if (wfe_ident_parse(v, &out->idents[out->nidents++], prob) != 0)
 			return -1;
 	}

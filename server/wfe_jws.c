@@ -45,13 +45,16 @@ wfe_json_depth_ok(const json_t *v, int budget)
 	if (budget <= 0)
 		return false;
 	if (json_is_array(v)) {
-		json_array_foreach(
-		    obj, i, child) if (!wfe_json_depth_ok(child,
-		                           budget - 1)) return false;
+		json_array_foreach (obj, i, child) {
+			if (!wfe_json_depth_ok(child, budget - 1))
+				return false;
+		}
 		return true;
 	}
-	json_object_foreach(obj, key,
-	    child) if (!wfe_json_depth_ok(child, budget - 1)) return false;
+	json_object_foreach (obj, key, child) {
+		if (!wfe_json_depth_ok(child, budget - 1))
+			return false;
+	}
 	return true;
 }
 

@@ -375,7 +375,7 @@ test_good_values(void **state)
 	    "{\"server\": {\"listen\": \"0.0.0.0\", \"port\": 1}}",
 	    "{\"server\": {\"port\": 65535, \"threads\": 1}}",
 	    ("{\"ca\": {\"root_cert\": \"/r\", \"intermediate_cert\": \"/i\", "
-		"\"intermediate_key\": \"/k\"}}"),
+	     "\"intermediate_key\": \"/k\"}}"),
 	    "{\"log\": {\"level\": \"err\"}}",
 	    "{\"server\": {\"nonce_prefix\": \"ABCDefgh\"}}",
 	};
