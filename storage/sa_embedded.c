@@ -24,6 +24,8 @@
 /* How long the server may take to accept connections, and to stop. */
 #define SA_START_TIMEOUT_MS 30000
 #define SA_STOP_TIMEOUT_MS 30000
+/* How long a start waits for a previous postmaster to finish stopping. */
+#define SA_LOCK_WAIT_MS 30000
 #define SA_KILL_TIMEOUT_MS 5000
 /* The socket file the server creates in its socket directory. */
 #define SA_SOCKET_NAME "/.s.PGSQL.5432"
@@ -256,36 +258,61 @@ out:
 	return rc;
 }
 
-/* Removes lock file PATH (postmaster.pid, the socket's .lock) when the
- * process it names is gone, or is not a PostgreSQL process (pid reuse
- * after a reboot). */
-static void
-sa_remove_stale_lock(const char *path)
+/* The pid in lock file PATH when it names a live PostgreSQL process (not
+ * a zombie, not another program after pid reuse); 0 otherwise; -1 when
+ * there is no lock file. */
+static long
+sa_lock_holder(const char *path, long *named)
 {
-	char comm[64] = "", procpath[64];
-	FILE *f;
+	char stat[256] = "", procpath[64];
+	const char *close_paren;
 	long pid = 0;
+	FILE *f;
 
 	f = fopen(path, "re");
 	if (f == NULL)
-		return;
-	if (fscanf(f, "%ld", &pid) != 1)
+		return -1;
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 0)
 		pid = 0;
 	fclose(f);
-	if (pid > 0) {
-		snprintf(procpath, sizeof(procpath), "/proc/%ld/comm", pid);
-		f = fopen(procpath, "re");
-		if (f != NULL) {
-			if (fgets(comm, sizeof(comm), f) == NULL)
-				comm[0] = '\0';
-			fclose(f);
-		}
-		if (strncmp(comm, "postgres", 8) == 0)
-			return;
-	}
-	cb_log(LOG_WARNING, "sa: removing stale %s (pid %ld is not PostgreSQL)",
-	    path, pid);
-	if (unlink(path) != 0)
+	*named = pid;
+	if (pid == 0)
+		return 0;
+	/* /proc/PID/stat: "PID (COMM) STATE ..." */
+	snprintf(procpath, sizeof(procpath), "/proc/%ld/stat", pid);
+	f = fopen(procpath, "re");
+	if (f == NULL)
+		return 0;
+	if (fgets(stat, sizeof(stat), f) == NULL)
+		stat[0] = '\0';
+	fclose(f);
+	close_paren = strrchr(stat, ')');
+	if (strstr(stat, "(postgres)") == NULL || close_paren == NULL ||
+	    close_paren[1] != ' ' || close_paren[2] == 'Z')
+		return 0;
+	return pid;
+}
+
+/* Makes lock file PATH (postmaster.pid, the socket's .lock) free for a new
+ * postmaster. A live PostgreSQL holding it may be the previous cobble's,
+ * still finishing the shutdown it was sent when that cobble died: wait for
+ * it. A lock naming a dead or non-PostgreSQL process (a crash, pid reuse
+ * after a reboot) is stale and removed. */
+static void
+sa_free_lock(const char *path)
+{
+	int64_t deadline = sa_now_ms() + SA_LOCK_WAIT_MS;
+	long pid, named = 0;
+
+	while (
+	    (pid = sa_lock_holder(path, &named)) > 0 && sa_now_ms() < deadline)
+		sa_sleep_ms(50);
+	if (pid != 0)
+		return; /* no lock, or still held: postgres will say so */
+	cb_log(LOG_WARNING,
+	    "sa: removing stale %s (pid %ld is not a running PostgreSQL)", path,
+	    named);
+	if (unlink(path) != 0 && errno != ENOENT)
 		cb_log(LOG_WARNING, "sa: unlink %s: %s", path, strerror(errno));
 }
 
@@ -444,8 +471,8 @@ sa_emb_run(struct sa_embedded *e, const struct sa_emb_start *s)
 	char *argv[] = {prog, "-D", s->pgdata, "-k", s->sockdir, "-c",
 	    "listen_addresses=", "-c", "fsync=on", NULL};
 
-	sa_remove_stale_lock(lockfile);
-	sa_remove_stale_lock(socklock);
+	sa_free_lock(lockfile);
+	sa_free_lock(socklock);
 	e->pid = sa_spawn(s, argv);
 	free(prog);
 	free(lockfile);
