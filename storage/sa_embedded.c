@@ -29,6 +29,9 @@
 #define SA_KILL_TIMEOUT_MS 5000
 /* The socket file the server creates in its socket directory. */
 #define SA_SOCKET_NAME "/.s.PGSQL.5432"
+/* Room for the largest configuration: a pool of up to 256 connections
+ * plus one LISTEN connection per validation worker (at most 64). */
+#define SA_EMBEDDED_MAX_CONNECTIONS "330"
 
 struct sa_embedded {
 	pid_t pid; /* the postmaster, or -1 */
@@ -469,7 +472,8 @@ sa_emb_run(struct sa_embedded *e, const struct sa_emb_start *s)
 	char *lockfile = cb_asprintf("%s/postmaster.pid", s->pgdata);
 	char *socklock = cb_asprintf("%s%s.lock", s->sockdir, SA_SOCKET_NAME);
 	char *argv[] = {prog, "-D", s->pgdata, "-k", s->sockdir, "-c",
-	    "listen_addresses=", "-c", "fsync=on", NULL};
+	    "listen_addresses=", "-c", "fsync=on", "-c",
+	    "max_connections=" SA_EMBEDDED_MAX_CONNECTIONS, NULL};
 
 	sa_free_lock(lockfile);
 	sa_free_lock(socklock);
