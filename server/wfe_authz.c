@@ -90,31 +90,39 @@ wfe_find_challenge(struct sa_authz *a, int64_t id)
 }
 
 /* RFC 8555 7.5.1: a POST with a JSON object (normally "{}") asks the
- * server to validate; the result comes later, so "processing" now. */
+ * server to validate; the result comes later, so "processing" now. A is
+ * brought up to date: the begun challenge is marked processing in place,
+ * and a lost race (SA_CONFLICT) reloads it. */
 static int
 wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
-    const struct sa_authz *a, const struct sa_challenge *ch,
-    struct cb_problem *prob)
+    struct sa_authz *a, int64_t id, struct cb_problem *prob)
 {
+	struct sa_challenge *ch = wfe_find_challenge(a, id);
 	json_t *body = NULL;
 	int rc;
 
 	if (wfe_jws_payload_object(&req->jws, &body, prob) != 0)
 		return -1;
 	json_decref(body);
-	if (ch->status != SA_STATUS_PENDING ||
+	if (ch == NULL || ch->status != SA_STATUS_PENDING ||
 	    ra_authz_status(a->status, a->expires, time(NULL)) !=
 	        SA_STATUS_PENDING)
 		return 0;
-	rc = sa_challenge_begin(db, ch->id);
-	if (rc == SA_OK)
+	rc = sa_challenge_begin(db, id);
+	if (rc == SA_OK) {
+		ch->status = SA_STATUS_PROCESSING;
 		wfe_log(req, LOG_INFO,
-		    "validation queued chall=%" PRId64 " type=%s ident=%s",
-		    ch->id, ch->type, a->ident.value);
-	else if (rc != SA_CONFLICT)
+		    "validation queued chall=%" PRId64 " type=%s ident=%s", id,
+		    ch->type, a->ident.value);
+		return 0;
+	}
+	if (rc != SA_CONFLICT)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "cannot queue the validation");
-	return 0;
+	int64_t authz_id = a->id;
+
+	sa_authz_clear(a);
+	return wfe_load_authz(req, db, authz_id, a, prob);
 }
 
 int
@@ -142,10 +150,7 @@ wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 	if (wfe_load_authz(req, db, ch.authz_id, &a, prob) != 0)
 		goto out;
 	if (!wfe_jws_is_post_as_get(&req->jws)) {
-		if (wfe_challenge_respond(req, db, &a, &ch, prob) != 0)
-			goto out;
-		sa_authz_clear(&a);
-		if (wfe_load_authz(req, db, ch.authz_id, &a, prob) != 0)
+		if (wfe_challenge_respond(req, db, &a, id, prob) != 0)
 			goto out;
 	}
 	const struct sa_challenge *cur = wfe_find_challenge(&a, id);
