@@ -15,7 +15,7 @@ jobs=$(nproc)
 
 echo "== format check"
 clang-format --dry-run --Werror common/*.[ch] storage/*.[ch] policy/*.[ch] \
-	ca/*.[ch] validator/*.[ch] server/*.[ch]
+	ca/*.[ch] validator/*.[ch] server/*.[ch] tools/bench/*.[ch]
 
 echo "== build (ASan + UBSan, -Werror)"
 cmake -S . -B build-test -DCOBBLE_WERROR=ON \
