@@ -11,5 +11,5 @@ apt-get install -y -q --no-install-recommends \
 	postgresql postgresql-15 openssl ca-certificates curl \
 	bind9 bind9-dnsutils \
 	certbot python3-certbot-dns-rfc2136 lego python3-acme python3-pytest \
-	pebble \
+	pebble dehydrated uacme \
 	python3-requests python3-josepy python3-cryptography
