@@ -84,7 +84,9 @@ void sa_pool_release(struct sa_pool *p, struct sa_conn *c);
 /* Applies every pending schema migration in one transaction under an
  * advisory lock, so several instances may start together. */
 int sa_migrate(struct sa_conn *c) CB_MUSTCHECK;
-/* Transactions spanning several sa_ calls (finalize). */
+/* Transactions spanning several sa_ calls (finalize). sa_tx_begin() sends
+ * nothing: BEGIN goes out with the next statement, whose failure is then
+ * the one reported. */
 int sa_tx_begin(struct sa_conn *c) CB_MUSTCHECK;
 int sa_tx_commit(struct sa_conn *c) CB_MUSTCHECK;
 void sa_tx_rollback(struct sa_conn *c);
@@ -254,7 +256,9 @@ struct sa_new_order {
 };
 
 /* Inserts the order, its new authorizations and challenges and the links
- * to reused ones, in one transaction. */
+ * to reused ones, atomically (one statement). SA_CONFLICT, with nothing
+ * written, if a reused authorization is no longer pending or valid, or is
+ * another account's. */
 int sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
     int64_t *order_id) CB_MUSTCHECK;
 /* The order with its authorizations. */

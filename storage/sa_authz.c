@@ -56,8 +56,13 @@ static const struct sa_stmt sa_challenge_get_stmt = {
 };
 
 /* Serializes sa_challenge_begin() per authorization: the next statement
- * starts after the lock is granted, so it sees what a concurrent begin or
- * finish committed. */
+ * starts after the lock is granted, with a snapshot of its own, so it
+ * sees what a concurrent begin or finish committed. One statement cannot
+ * do this: all its parts share the snapshot taken when it started, before
+ * the lock was waited for, and the re-check after the wait (EvalPlanQual)
+ * covers only the rows it updates, never a sibling challenge. Both
+ * statements travel together (sa_exec_batch), so this costs no extra
+ * round trip. */
 static const struct sa_stmt sa_challenge_lock_authz_stmt = {
     SA_STMT_CHALLENGE_LOCK_AUTHZ,
     "sa_challenge_lock_authz",
@@ -248,27 +253,24 @@ sa_challenge_begin(struct sa_conn *c, int64_t challenge_id)
 {
 	char idbuf[SA_I64_BUF];
 	const char *vals[] = {sa_i64(idbuf, challenge_id)};
-	PGresult *r = NULL;
-	bool own = false;
+	const struct sa_batch_item items[] = {
+	    {&sa_challenge_lock_authz_stmt, vals, NULL, NULL},
+	    {&sa_challenge_begin_stmt, vals, NULL, NULL},
+	};
+	PGresult *r[2] = {NULL, NULL};
 	int rc;
 
-	rc = sa_tx_enter(c, &own);
-	if (rc != SA_OK)
-		return rc;
-	rc = sa_exec(c, &sa_challenge_lock_authz_stmt, vals, NULL, NULL, &r);
+	/* One round trip, one transaction (or the caller's); the NOTIFY is
+	 * delivered at commit, when workers can see the row. */
+	rc = sa_exec_batch(c, items, 2, r);
 	if (rc != SA_OK)
 		goto out;
-	if (PQntuples(r) == 0) {
+	if (PQntuples(r[0]) == 0)
 		rc = SA_NOTFOUND;
-		goto out;
-	}
-	PQclear(r);
-	r = NULL;
-	/* The NOTIFY is delivered at commit, when workers can see the row. */
-	rc = sa_exec(c, &sa_challenge_begin_stmt, vals, NULL, NULL, &r);
-	if (rc == SA_OK && PQntuples(r) == 0)
+	else if (PQntuples(r[1]) == 0)
 		rc = SA_CONFLICT;
 out:
-	PQclear(r);
-	return sa_tx_leave(c, own, rc);
+	PQclear(r[0]);
+	PQclear(r[1]);
+	return rc;
 }

@@ -61,30 +61,167 @@ sa_result_check(struct sa_conn *c, const PGresult *r, const char *what)
 	return SA_ERR;
 }
 
+/* What a batch sent, in order; each gets one result. */
+enum sa_cmd_kind {
+	SA_CMD_BEGIN,
+	SA_CMD_PREPARE,
+	SA_CMD_EXEC,
+};
+
+struct sa_cmd {
+	enum sa_cmd_kind kind;
+	int item; /* index into the batch's items, or -1 for BEGIN */
+};
+
+/* Up to BEGIN, then a preparation and an execution per item. */
+#define SA_BATCH_CMDS (1 + 2 * SA_BATCH_MAX)
+
+/* Queues the commands of a batch and the Sync that ends it; CMDS and
+ * *NCMD say what was queued, even when a send fails. */
+static int
+sa_batch_send(struct sa_conn *c, const struct sa_batch_item *items, int n,
+    struct sa_cmd *cmds, int *ncmd)
+{
+	uint64_t preparing = 0;
+
+	*ncmd = 0;
+	if (c->begin_pending) {
+		c->begin_pending = false;
+		if (!PQsendQueryParams(
+		        c->pg, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+			return SA_ERR;
+		cmds[(*ncmd)++] = (struct sa_cmd){SA_CMD_BEGIN, -1};
+	}
+	for (int i = 0; i < n; i++) {
+		const struct sa_stmt *st = items[i].st;
+		uint64_t bit = UINT64_C(1) << st->id;
+
+		if (((c->prepared | preparing) & bit) == 0) {
+			if (!PQsendPrepare(
+			        c->pg, st->name, st->sql, st->nparams, NULL))
+				return SA_ERR;
+			preparing |= bit;
+			cmds[(*ncmd)++] = (struct sa_cmd){SA_CMD_PREPARE, i};
+		}
+		if (!PQsendQueryPrepared(c->pg, st->name, st->nparams,
+		        items[i].vals, items[i].lens, items[i].fmts, 0))
+			return SA_ERR;
+		cmds[(*ncmd)++] = (struct sa_cmd){SA_CMD_EXEC, i};
+	}
+	return PQpipelineSync(c->pg) ? SA_OK : SA_ERR;
+}
+
+/* Reads every result up to the Sync: the first of command K into
+ * RES[K]. Each command's results end with a NULL; two NULLs in a row
+ * mean nothing more will come (the connection is gone). */
+static void
+sa_batch_collect(struct sa_conn *c, PGresult **res, int ncmd)
+{
+	PGresult *r;
+	int k = 0, nulls = 0;
+
+	while (nulls < 2) {
+		r = PQgetResult(c->pg);
+		if (r == NULL) {
+			nulls++;
+			k++;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (k < ncmd && res[k] == NULL)
+			res[k] = r;
+		else
+			PQclear(r);
+	}
+}
+
+/* Checks the results in order up to the first failure, recording
+ * preparations and handing the executions' results to OUTS. */
+static int
+sa_batch_check(struct sa_conn *c, const struct sa_batch_item *items,
+    const struct sa_cmd *cmds, PGresult **res, int ncmd, PGresult **outs)
+{
+	for (int k = 0; k < ncmd; k++) {
+		const struct sa_stmt *st =
+		    cmds[k].item >= 0 ? items[cmds[k].item].st : NULL;
+		int rc =
+		    sa_result_check(c, res[k], st != NULL ? st->name : "begin");
+
+		if (rc != SA_OK)
+			return rc;
+		if (cmds[k].kind == SA_CMD_PREPARE)
+			c->prepared |= UINT64_C(1) << st->id;
+		if (cmds[k].kind == SA_CMD_EXEC) {
+			outs[cmds[k].item] = res[k];
+			res[k] = NULL;
+		}
+	}
+	return SA_OK;
+}
+
+int
+sa_exec_batch(struct sa_conn *c, const struct sa_batch_item *items, int n,
+    PGresult **outs)
+{
+	struct sa_cmd cmds[SA_BATCH_CMDS];
+	PGresult *res[SA_BATCH_CMDS] = {NULL};
+	int ncmd = 0, rc = SA_ERR;
+
+	if (n < 1 || n > SA_BATCH_MAX) {
+		cb_log(LOG_ERR, "sa: batch of %d statements", n);
+		return SA_ERR;
+	}
+	for (int i = 0; i < n; i++)
+		outs[i] = NULL;
+	if (!PQenterPipelineMode(c->pg)) {
+		sa_log_pgerr("pipeline", PQerrorMessage(c->pg));
+		return SA_ERR;
+	}
+	if (sa_batch_send(c, items, n, cmds, &ncmd) != SA_OK) {
+		sa_log_pgerr("pipeline send", PQerrorMessage(c->pg));
+		/* Ends what was queued, so the collection below returns. */
+		(void)PQpipelineSync(c->pg);
+	}
+	sa_batch_collect(c, res, ncmd);
+	rc = sa_batch_check(c, items, cmds, res, ncmd, outs);
+	/* A connection left in pipeline mode is reset by the pool
+	 * (sa_conn_alive). */
+	if (!PQexitPipelineMode(c->pg)) {
+		sa_log_pgerr("pipeline end", PQerrorMessage(c->pg));
+		rc = SA_ERR;
+	}
+	for (int k = 0; k < ncmd; k++)
+		PQclear(res[k]);
+	if (rc != SA_OK) {
+		for (int i = 0; i < n; i++) {
+			PQclear(outs[i]);
+			outs[i] = NULL;
+		}
+	}
+	return rc;
+}
+
 int
 sa_exec(struct sa_conn *c, const struct sa_stmt *st, const char *const *vals,
     const int *lens, const int *fmts, PGresult **out)
 {
-	uint64_t bit = UINT64_C(1) << st->id;
+	const struct sa_batch_item item = {st, vals, lens, fmts};
 	PGresult *r = NULL;
-	int rc = SA_ERR;
+	int rc;
 
 	*out = NULL;
-	if ((c->prepared & bit) == 0) {
-		r = PQprepare(c->pg, st->name, st->sql, st->nparams, NULL);
-		if (sa_result_check(c, r, st->name) != SA_OK)
-			goto out;
-		PQclear(r);
-		r = NULL;
-		c->prepared |= bit;
-	}
+	if ((c->prepared & (UINT64_C(1) << st->id)) == 0 || c->begin_pending)
+		return sa_exec_batch(c, &item, 1, out);
 	r = PQexecPrepared(c->pg, st->name, st->nparams, vals, lens, fmts, 0);
 	rc = sa_result_check(c, r, st->name);
-	if (rc != SA_OK)
-		goto out;
-	*out = r;
-	r = NULL;
-out:
+	if (rc == SA_OK) {
+		*out = r;
+		r = NULL;
+	}
 	PQclear(r);
 	return rc;
 }
@@ -95,6 +232,12 @@ sa_exec_simple(struct sa_conn *c, const char *sql, const char *what)
 	PGresult *r = NULL;
 	int rc;
 
+	if (c->begin_pending) {
+		/* No pipelining with the simple protocol: BEGIN alone. */
+		c->begin_pending = false;
+		if (sa_exec_simple(c, "BEGIN", "begin") != SA_OK)
+			return SA_ERR;
+	}
 	r = PQexec(c->pg, sql);
 	rc = sa_result_check(c, r, what);
 	if (rc == SA_CONFLICT) {
@@ -143,6 +286,20 @@ void
 sa_col_copy(const PGresult *r, int row, int col, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s", PQgetvalue(r, row, col));
+}
+
+char *
+sa_i64_array(const int64_t *v, int n)
+{
+	size_t len = 3 + (size_t)n * SA_I64_BUF, o = 0;
+	char *s = cb_malloc(len);
+
+	s[o++] = '{';
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(
+		    s + o, len - o, "%s%" PRId64, i > 0 ? "," : "", v[i]);
+	snprintf(s + o, len - o, "}");
+	return s;
 }
 
 char *

@@ -30,8 +30,6 @@ enum sa_stmt_id {
 	SA_STMT_TASK_CLAIM,
 	SA_STMT_TASK_FINISH,
 	SA_STMT_ORDER_INSERT,
-	SA_STMT_ORDER_INSERT_AUTHZ,
-	SA_STMT_ORDER_LINK_AUTHZ,
 	SA_STMT_ORDER_GET,
 	SA_STMT_ORDER_GET_FOR_UPDATE,
 	SA_STMT_ORDER_FIND_PENDING,
@@ -58,6 +56,9 @@ struct sa_conn {
 	PGconn *pg;
 	bool synchronous_commit;
 	uint64_t prepared; /* bit (1 << sa_stmt_id) once prepared here */
+	/* sa_tx_begin() was called and BEGIN not sent yet: it goes out with
+	 * the next statement, in the same round trip. */
+	bool begin_pending;
 };
 
 /* The LISTEN/NOTIFY channel of the validation queue. */
@@ -73,12 +74,35 @@ const char *sa_i64(char *buf, int64_t v);
 void sa_log_pgerr(const char *what, const char *msg);
 
 /* Runs ST with NPARAMS values (text unless FMTS says 1 for binary, then
- * LENS gives the length). Prepares ST first if this connection has not.
- * SA_OK with *OUT set (caller PQclear()s it), SA_CONFLICT on a unique
- * violation (not logged), SA_ERR otherwise (logged). */
+ * LENS gives the length). Prepares ST first if this connection has not,
+ * and sends a pending BEGIN, in the same round trip. SA_OK with *OUT set
+ * (caller PQclear()s it), SA_CONFLICT on a unique violation (not
+ * logged), SA_ERR otherwise (logged). */
 int sa_exec(struct sa_conn *c, const struct sa_stmt *st,
     const char *const *vals, const int *lens, const int *fmts,
     PGresult **out) CB_MUSTCHECK;
+/* One statement of a batch (sa_exec_batch). */
+struct sa_batch_item {
+	const struct sa_stmt *st;
+	const char *const *vals;
+	const int *lens; /* NULL, or as sa_exec() */
+	const int *fmts;
+};
+
+/* The most statements one batch may hold. */
+#define SA_BATCH_MAX 4
+
+/* Runs the N (<= SA_BATCH_MAX) statements of ITEMS in one round trip
+ * (libpq pipeline mode), in order, with a pending BEGIN first and any
+ * preparation needed. Outside a transaction they form one: committed
+ * together at the end, or not at all. Inside the caller's they join it.
+ * Each statement takes its own snapshot when the previous one has
+ * finished (READ COMMITTED), so it sees what was committed while an
+ * earlier one waited for a lock. SA_OK with OUTS[i] set for each item
+ * (caller PQclear()s them); otherwise the code of the first statement
+ * that failed, as sa_exec() classifies it, and every OUTS[i] NULL. */
+int sa_exec_batch(struct sa_conn *c, const struct sa_batch_item *items, int n,
+    PGresult **outs) CB_MUSTCHECK;
 /* Runs SQL without parameters (BEGIN, COMMIT, LISTEN, DDL). SA_OK or
  * SA_ERR (logged with WHAT). */
 int sa_exec_simple(
@@ -86,15 +110,9 @@ int sa_exec_simple(
 /* The number of rows a command changed (PQcmdTuples). */
 long sa_cmd_rows(const PGresult *r);
 
-/* Whether C is inside a transaction block (open or failed). */
+/* Whether C is inside a transaction block (open, failed, or begun with
+ * its BEGIN still pending). */
 bool sa_in_tx(struct sa_conn *c);
-/* Starts a transaction unless C is already in one, in which case the
- * caller's transaction is used; *OWN says whether one was started. */
-int sa_tx_enter(struct sa_conn *c, bool *own) CB_MUSTCHECK;
-/* Ends what sa_tx_enter() started: commits if RC is SA_OK, else rolls
- * back. Returns RC, or SA_ERR if the commit failed. With OWN false it
- * only returns RC (the caller's transaction decides). */
-int sa_tx_leave(struct sa_conn *c, bool own, int rc);
 
 /* Column readers for text results. NULL reads as 0, false, "" or NULL. */
 int64_t sa_col_i64(const PGresult *r, int row, int col);
@@ -112,5 +130,7 @@ int sa_col_status(
 /* A PostgreSQL text[] literal of the N strings in V, for one parameter;
  * caller owns it. */
 char *sa_text_array(const char *const *v, int n);
+/* A PostgreSQL bigint[] literal of the N numbers in V; caller owns it. */
+char *sa_i64_array(const int64_t *v, int n);
 
 #endif

@@ -44,6 +44,7 @@ static int
 sa_conn_setup(struct sa_conn *c)
 {
 	c->prepared = 0;
+	c->begin_pending = false;
 	if (c->synchronous_commit)
 		return SA_OK;
 	return sa_exec_simple(
@@ -91,11 +92,15 @@ sa_conn_close(struct sa_conn *c)
 
 /* Whether C still has a session. An idle connection has nothing to read
  * unless the server is closing it; reading then surfaces the message and
- * the EOF, and libpq marks the connection bad. */
+ * the EOF, and libpq marks the connection bad. A connection a failed batch
+ * left in pipeline mode counts as lost: resetting it is the way out. */
 static bool
 sa_conn_alive(struct sa_conn *c)
 {
 	struct pollfd pfd;
+
+	if (PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF)
+		return false;
 
 	for (int i = 0; i < 4 && PQstatus(c->pg) == CONNECTION_OK; i++) {
 		pfd.fd = PQsocket(c->pg);
@@ -191,6 +196,7 @@ sa_pool_release(struct sa_pool *p, struct sa_conn *c)
 		    "transaction, rolling back");
 		sa_tx_rollback(c);
 	}
+	c->begin_pending = false;
 	pthread_mutex_lock(&p->mu);
 	p->idle[p->nidle++] = c;
 	pthread_cond_signal(&p->cv);
@@ -202,7 +208,8 @@ sa_in_tx(struct sa_conn *c)
 {
 	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
 
-	return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
+	return c->begin_pending || ts == PQTRANS_INTRANS ||
+	    ts == PQTRANS_INERROR;
 }
 
 int
@@ -212,12 +219,25 @@ sa_tx_begin(struct sa_conn *c)
 		cb_log(LOG_ERR, "sa: BEGIN inside a transaction");
 		return SA_ERR;
 	}
-	return sa_exec_simple(c, "BEGIN", "begin");
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		sa_log_pgerr("begin", PQerrorMessage(c->pg));
+		return SA_ERR;
+	}
+	/* BEGIN goes out with the transaction's first statement, in the same
+	 * round trip (sa_exec). Nothing is visible before that statement
+	 * runs: under READ COMMITTED, BEGIN takes no snapshot. */
+	c->begin_pending = true;
+	return SA_OK;
 }
 
 int
 sa_tx_commit(struct sa_conn *c)
 {
+	if (c->begin_pending) {
+		/* Nothing ran: nothing to commit. */
+		c->begin_pending = false;
+		return SA_OK;
+	}
 	switch (PQtransactionStatus(c->pg)) {
 	case PQTRANS_INTRANS:
 		return sa_exec_simple(c, "COMMIT", "commit");
@@ -237,29 +257,9 @@ sa_tx_rollback(struct sa_conn *c)
 {
 	if (c == NULL || !sa_in_tx(c))
 		return;
-	(void)!sa_exec_simple(c, "ROLLBACK", "rollback");
-}
-
-int
-sa_tx_enter(struct sa_conn *c, bool *own)
-{
-	*own = false;
-	if (sa_in_tx(c))
-		return SA_OK;
-	if (sa_tx_begin(c) != SA_OK)
-		return SA_ERR;
-	*own = true;
-	return SA_OK;
-}
-
-int
-sa_tx_leave(struct sa_conn *c, bool own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc != SA_OK) {
-		sa_tx_rollback(c);
-		return rc;
+	if (c->begin_pending) {
+		c->begin_pending = false;
+		return;
 	}
-	return sa_tx_commit(c) == SA_OK ? SA_OK : SA_ERR;
+	(void)!sa_exec_simple(c, "ROLLBACK", "rollback");
 }

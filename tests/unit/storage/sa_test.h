@@ -78,4 +78,45 @@ sa_test_kill_backend(struct sa_conn *other, struct sa_conn *c)
 	return sa_test_sql(other, sql);
 }
 
+/* Round trips of one session: libpq's protocol trace of C goes to a
+ * temporary file between start and stop. */
+struct sa_test_trace {
+	FILE *f;
+};
+
+static inline void
+sa_test_trace_start(struct sa_conn *c, struct sa_test_trace *t)
+{
+	t->f = tmpfile();
+	if (t->f == NULL)
+		return;
+	PQtrace(c->pg, t->f);
+	PQsetTraceFlags(c->pg, PQTRACE_SUPPRESS_TIMESTAMPS);
+}
+
+/* Stops the trace; the round trips made since the start: each Sync (end
+ * of an extended-protocol exchange) and each Query (simple protocol)
+ * the client sent waits for the server's answer once. */
+static inline int
+sa_test_trace_stop(struct sa_conn *c, struct sa_test_trace *t)
+{
+	char line[4096];
+	int n = 0;
+
+	PQuntrace(c->pg);
+	if (t->f == NULL)
+		return -1;
+	rewind(t->f);
+	while (fgets(line, sizeof(line), t->f) != NULL) {
+		if (strncmp(line, "F\t", 2) != 0)
+			continue;
+		if (strstr(line, "\tSync") != NULL ||
+		    strstr(line, "\tQuery\t") != NULL)
+			n++;
+	}
+	fclose(t->f);
+	t->f = NULL;
+	return n;
+}
+
 #endif

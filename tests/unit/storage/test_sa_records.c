@@ -2,6 +2,7 @@
 /* Unit tests of the statements: accounts, orders, authorizations and
  * challenges, the validation queue and certificates, against a private
  * embedded cluster. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -338,6 +339,136 @@ test_order_insert_get(void **state)
 	sa_authz_clear(&az);
 }
 
+/* Three authorizations: new with two challenges, reused, new with three;
+ * stored in request order with their challenges in theirs, in one round
+ * trip. */
+static void
+test_order_insert_mixed(void **state)
+{
+	int64_t acct = new_account("mixed-a");
+	int64_t first = new_order(acct, "m2.example", time(NULL) + 600);
+	const char *types[] = {"http-01", "dns-01", "tls-alpn-01"};
+	struct sa_new_authz na[3] = {0};
+	struct sa_new_order no = {0};
+	struct sa_order o = {0};
+	struct sa_authz az = {0};
+	struct sa_test_trace tr;
+	int64_t id = 0;
+
+	(void)state;
+	assert_int_equal(sa_order_get(c1, first, &o), SA_OK);
+	na[1].reuse_id = o.authz[0].authz_id;
+	sa_order_clear(&o);
+	for (int i = 0; i < 3; i += 2) {
+		snprintf(na[i].ident.type, SA_TYPE_LEN, "dns");
+		snprintf(na[i].ident.value, sizeof(na[i].ident.value),
+		    "m%d.example", i + 1);
+		na[i].expires = time(NULL) + 600 + i;
+		na[i].nchallenges = i == 0 ? 2 : 3;
+		for (int j = 0; j < na[i].nchallenges; j++) {
+			snprintf(na[i].challenges[j].type, SA_TYPE_LEN, "%s",
+			    types[2 - j]);
+			snprintf(na[i].challenges[j].token, SA_TOKEN_LEN,
+			    "tok-m%d-%d", i + 1, j);
+		}
+	}
+	na[2].wildcard = true;
+	no.account_id = acct;
+	no.expires = time(NULL) + 3600;
+	no.not_before = time(NULL);
+	no.idents_key = "dns:m1.example,dns:m2.example,dns:*.m3.example";
+	no.nauthz = 3;
+	no.authz = na;
+	sa_test_trace_start(c1, &tr);
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_test_trace_stop(c1, &tr), 1);
+
+	assert_int_equal(sa_order_get(c1, id, &o), SA_OK);
+	assert_int_equal(o.nauthz, 3);
+	assert_int_equal(o.not_before, no.not_before);
+	assert_string_equal(o.authz[0].ident.value, "m1.example");
+	assert_int_equal(o.authz[1].authz_id, na[1].reuse_id);
+	assert_string_equal(o.authz[1].ident.value, "m2.example");
+	assert_string_equal(o.authz[2].ident.value, "m3.example");
+	assert_true(o.authz[2].wildcard);
+	assert_int_equal(o.authz[2].expires, na[2].expires);
+	for (int i = 0; i < 3; i += 2) {
+		assert_int_equal(
+		    sa_authz_get(c1, o.authz[i].authz_id, &az), SA_OK);
+		assert_int_equal(az.account_id, acct);
+		assert_int_equal(az.nchallenges, na[i].nchallenges);
+		for (int j = 0; j < az.nchallenges; j++) {
+			assert_string_equal(
+			    az.challenges[j].type, na[i].challenges[j].type);
+			assert_string_equal(
+			    az.challenges[j].token, na[i].challenges[j].token);
+		}
+		sa_authz_clear(&az);
+	}
+	/* The reused one kept its own challenges, gained none. */
+	assert_int_equal(sa_authz_get(c1, na[1].reuse_id, &az), SA_OK);
+	assert_int_equal(az.nchallenges, 2);
+	sa_authz_clear(&az);
+	sa_order_clear(&o);
+}
+
+/* Inside the caller's transaction: part of it; and a refused reuse
+ * writes nothing and leaves the transaction usable. */
+static void
+test_order_insert_in_tx(void **state)
+{
+	int64_t acct = new_account("txo-a"), other = new_account("txo-b");
+	int64_t foreign = new_order(other, "txo-f.example", time(NULL) + 600);
+	struct sa_new_authz na[2] = {0};
+	struct sa_new_order no = {0};
+	struct sa_order o = {0};
+	int64_t id = 0, n0, ids[4];
+	int n = 0;
+
+	(void)state;
+	snprintf(na[0].ident.type, SA_TYPE_LEN, "dns");
+	snprintf(na[0].ident.value, sizeof(na[0].ident.value), "txo.example");
+	na[0].expires = time(NULL) + 600;
+	na[0].nchallenges = 1;
+	snprintf(na[0].challenges[0].type, SA_TYPE_LEN, "http-01");
+	snprintf(na[0].challenges[0].token, SA_TOKEN_LEN, "tok-txo");
+	no.account_id = acct;
+	no.expires = time(NULL) + 3600;
+	no.idents_key = "dns:txo.example";
+	no.nauthz = 1;
+	no.authz = na;
+	n0 = sa_test_sql(c1, "SELECT count(*) FROM challenges");
+
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_true(sa_in_tx(c1));
+	assert_int_equal(sa_order_get(c2, id, &o), SA_NOTFOUND);
+	sa_tx_rollback(c1);
+	assert_int_equal(sa_order_get(c1, id, &o), SA_NOTFOUND);
+	assert_int_equal(
+	    sa_test_sql(c1, "SELECT count(*) FROM challenges"), n0);
+
+	/* The second authorization is another account's. */
+	assert_int_equal(sa_order_get(c1, foreign, &o), SA_OK);
+	na[1].reuse_id = o.authz[0].authz_id;
+	sa_order_clear(&o);
+	no.nauthz = 2;
+	assert_int_equal(sa_tx_begin(c1), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_CONFLICT);
+	assert_int_equal(PQtransactionStatus(c1->pg), PQTRANS_INTRANS);
+	no.nauthz = 1;
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_tx_commit(c1), SA_OK);
+	assert_int_equal(sa_account_orders(c1, acct, 0, 4, ids, &n), SA_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], id);
+	assert_int_equal(
+	    sa_test_sql(c1, "SELECT count(*) FROM challenges"), n0 + 1);
+	/* Too many challenges for one authorization. */
+	na[0].nchallenges = SA_MAX_CHALLENGES + 1;
+	assert_int_equal(sa_order_insert(c1, &no, &id), SA_ERR);
+}
+
 static void
 test_order_find_pending(void **state)
 {
@@ -520,6 +651,122 @@ test_challenge_begin(void **state)
 	sa_authz_clear(&az);
 	sa_authz_clear(&old);
 	sa_authz_clear(&dead);
+}
+
+struct begin_thread {
+	int64_t challenge_id;
+	int rc;
+};
+
+static void *
+begin_main(void *arg)
+{
+	struct begin_thread *b = arg;
+
+	b->rc = sa_challenge_begin(c2, b->challenge_id);
+	return NULL;
+}
+
+/* Waits until a session of the cluster waits for a lock. */
+static void
+wait_for_lock_waiter(struct sa_conn *c)
+{
+	for (int i = 0; i < 1000; i++) {
+		if (sa_test_sql(c,
+		        "SELECT count(*) FROM pg_locks"
+		        " WHERE NOT granted") > 0)
+			return;
+		usleep(5000);
+	}
+	fail_msg("no session waits for a lock");
+}
+
+static enum sa_status
+challenge_status(int64_t id)
+{
+	struct sa_challenge ch = {0};
+	enum sa_status st;
+
+	assert_int_equal(sa_challenge_get(c1, id, &ch), SA_OK);
+	st = ch.status;
+	sa_challenge_clear(&ch);
+	return st;
+}
+
+/* Two challenges of one authorization begun at once: the second waits
+ * for the first's transaction and then sees its outcome, committed or
+ * rolled back (sa.h: no other challenge processing). A statement that
+ * judged by a snapshot taken before the wait would begin both. */
+static void
+test_challenge_begin_concurrent(void **state)
+{
+	int64_t acct = new_account("race-a");
+	struct sa_conn *watch =
+	    sa_conn_open(sa_embedded_conninfo(env.emb), true);
+	struct sa_authz az = {0};
+	struct begin_thread b = {0};
+	pthread_t th;
+
+	(void)state;
+	assert_non_null(watch);
+	drain_queue();
+	for (int round = 0; round < 2; round++) {
+		bool commit = round == 0;
+
+		order_authz(new_order(acct,
+		                commit ? "race-c.example" : "race-r.example",
+		                time(NULL) + 600),
+		    &az);
+		assert_int_equal(sa_tx_begin(c1), SA_OK);
+		assert_int_equal(
+		    sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+		b.challenge_id = az.challenges[1].id;
+		b.rc = 1;
+		assert_int_equal(pthread_create(&th, NULL, begin_main, &b), 0);
+		wait_for_lock_waiter(watch);
+		if (commit)
+			assert_int_equal(sa_tx_commit(c1), SA_OK);
+		else
+			sa_tx_rollback(c1);
+		assert_int_equal(pthread_join(th, NULL), 0);
+		assert_int_equal(b.rc, commit ? SA_CONFLICT : SA_OK);
+		assert_int_equal(challenge_status(az.challenges[0].id),
+		    commit ? SA_STATUS_PROCESSING : SA_STATUS_PENDING);
+		assert_int_equal(challenge_status(az.challenges[1].id),
+		    commit ? SA_STATUS_PENDING : SA_STATUS_PROCESSING);
+		sa_authz_clear(&az);
+	}
+	drain_queue();
+	sa_conn_close(watch);
+}
+
+/* One round trip, prepared or not. */
+static void
+test_challenge_begin_round_trips(void **state)
+{
+	int64_t acct = new_account("rt-a");
+	struct sa_conn *fresh =
+	    sa_conn_open(sa_embedded_conninfo(env.emb), true);
+	struct sa_authz az = {0};
+	struct sa_test_trace tr;
+
+	(void)state;
+	assert_non_null(fresh);
+	order_authz(new_order(acct, "rt1.example", time(NULL) + 600), &az);
+	sa_test_trace_start(fresh, &tr);
+	assert_int_equal(sa_challenge_begin(fresh, az.challenges[0].id), SA_OK);
+	assert_int_equal(sa_test_trace_stop(fresh, &tr), 1);
+	sa_authz_clear(&az);
+	order_authz(new_order(acct, "rt2.example", time(NULL) + 600), &az);
+	sa_test_trace_start(fresh, &tr);
+	assert_int_equal(sa_challenge_begin(fresh, az.challenges[1].id), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(fresh, az.challenges[0].id), SA_CONFLICT);
+	assert_int_equal(sa_test_trace_stop(fresh, &tr), 2);
+	assert_false(sa_in_tx(fresh));
+	sa_authz_clear(&az);
+	drain_queue();
+	sa_conn_close(fresh);
 }
 
 static void
@@ -726,10 +973,14 @@ main(void)
 	    cmocka_unit_test(test_account),
 	    cmocka_unit_test(test_account_orders),
 	    cmocka_unit_test(test_order_insert_get),
+	    cmocka_unit_test(test_order_insert_mixed),
+	    cmocka_unit_test(test_order_insert_in_tx),
 	    cmocka_unit_test(test_order_find_pending),
 	    cmocka_unit_test(test_order_get_for_update),
 	    cmocka_unit_test(test_authz_valid_deactivate),
 	    cmocka_unit_test(test_challenge_begin),
+	    cmocka_unit_test(test_challenge_begin_concurrent),
+	    cmocka_unit_test(test_challenge_begin_round_trips),
 	    cmocka_unit_test(test_queue),
 	    cmocka_unit_test(test_cert),
 	};
