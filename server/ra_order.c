@@ -208,6 +208,21 @@ ra_prepare_authzs(struct wfe_req *req, struct sa_conn *db,
 	return 0;
 }
 
+static int
+ra_fresh_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
+    time_t now, struct cb_problem *prob)
+{
+	for (int i = 0; i < n; i++) {
+		if (authz[i].reuse_id == 0)
+			continue;
+		authz[i].reuse_id = 0;
+		authz[i].expires = now + req->ctx->cfg->pending_authz_lifetime;
+		if (ra_fill_challenges(&authz[i], prob) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 ra_new_order(struct wfe_req *req, struct sa_conn *db,
     const struct wfe_new_order *no, int64_t *order_id, struct cb_problem *prob)
@@ -248,7 +263,13 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	so.idents_key = key;
 	so.nauthz = n;
 	so.authz = authz;
-	if (sa_order_insert(db, &so, order_id) != SA_OK) {
+	src = sa_order_insert(db, &so, order_id);
+	/* A reused authorization changed meanwhile (deactivated, expired):
+	 * create fresh ones instead, once. */
+	if (src == SA_CONFLICT &&
+	    ra_fresh_authzs(req, authz, n, now, prob) == 0)
+		src = sa_order_insert(db, &so, order_id);
+	if (src != SA_OK) {
 		cb_problem_set(
 		    prob, CB_PROB_SERVER_INTERNAL, "cannot store the order");
 		goto out;

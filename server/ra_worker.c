@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /* Validation workers: claim queued challenges from PostgreSQL, validate
  * them with the validator, record the outcome (DESIGN.md: the work
- * queue). A crash loses nothing: an unfinished claim's lease runs out and
- * another worker takes it. */
+ * queue). One listener thread LISTENs and wakes one idle worker per
+ * notification, so a queued challenge costs one claim, not one per worker.
+ * A crash loses nothing: an unfinished claim's lease runs out and another
+ * worker takes it. */
 #include "wfe_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,26 +18,46 @@
 /* Seconds a claimed challenge stays ours before another worker may retry
  * it: longer than any validation attempt. */
 #define RA_LEASE_SECONDS 120
-/* How long a worker sleeps on LISTEN before looking again anyway. */
+/* How often the queue is looked at without a notification (expired leases
+ * of a crashed instance, a lost notification). */
 #define RA_IDLE_WAIT_MS 1000
 
 struct ra_worker {
 	struct wfe_ctx *ctx;
-	char *conninfo;
 	struct va_ctx *va;
-	struct sa_conn *listen;
-	int index;
 };
 
 static void
-ra_worker_free(struct ra_worker *w)
+ra_wake(struct ra_queue *q)
 {
-	if (w == NULL)
-		return;
-	sa_conn_close(w->listen);
-	va_free(w->va);
-	free(w->conninfo);
-	free(w);
+	pthread_mutex_lock(&q->lock);
+	if (q->wakeups < q->max_wakeups)
+		q->wakeups++;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* Sleeps until woken or TIMEOUT_MS pass. */
+static void
+ra_wait(struct ra_queue *q, int timeout_ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&q->lock);
+	while (q->wakeups == 0 && !q->stopping)
+		if (pthread_cond_timedwait(&q->cond, &q->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+	if (q->wakeups > 0)
+		q->wakeups--;
+	pthread_mutex_unlock(&q->lock);
 }
 
 static char *
@@ -117,21 +140,10 @@ ra_work_once(struct ra_worker *w)
 		return 0;
 	if (rc != SA_OK)
 		return -1;
+	/* There may be more: let another idle worker look, in parallel. */
+	ra_wake(&w->ctx->queue);
 	ra_validate(w, &t);
 	return 1;
-}
-
-static int
-ra_listen(struct ra_worker *w)
-{
-	sa_conn_close(w->listen);
-	w->listen = sa_conn_open(w->conninfo, true);
-	if (w->listen == NULL || sa_queue_listen(w->listen) != SA_OK) {
-		sa_conn_close(w->listen);
-		w->listen = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 static void *
@@ -140,27 +152,53 @@ ra_worker_main(void *arg)
 	struct ra_worker *w = arg;
 
 	while (!atomic_load(&w->ctx->stopping)) {
-		int rc = ra_work_once(w);
-
-		if (rc > 0)
+		if (ra_work_once(w) > 0)
 			continue;
-		if (w->listen == NULL && ra_listen(w) != 0) {
-			sleep(1);
-			continue;
-		}
-		/* LISTEN was registered before the claim, so a NOTIFY sent
-		 * in between is queued and wakes us at once. */
-		if (sa_queue_wait(w->listen, RA_IDLE_WAIT_MS) != 0) {
-			sa_conn_close(w->listen);
-			w->listen = NULL;
-		}
+		ra_wait(&w->ctx->queue, RA_IDLE_WAIT_MS);
 	}
-	ra_worker_free(w);
+	va_free(w->va);
+	free(w);
+	return NULL;
+}
+
+static struct sa_conn *
+ra_listen(const char *conninfo)
+{
+	struct sa_conn *c = sa_conn_open(conninfo, true);
+
+	if (c != NULL && sa_queue_listen(c) != SA_OK) {
+		sa_conn_close(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/* Turns NOTIFYs into wake-ups. LISTEN is registered before any claim can
+ * come up empty, so a notification sent meanwhile is queued, not lost. */
+static void *
+ra_listener_main(void *arg)
+{
+	struct wfe_ctx *ctx = arg;
+	struct sa_conn *c = NULL;
+
+	while (!atomic_load(&ctx->stopping)) {
+		if (c == NULL && (c = ra_listen(ctx->conninfo)) == NULL) {
+			sleep(1);
+			ra_wake(&ctx->queue);
+			continue;
+		}
+		if (sa_queue_wait(c, RA_IDLE_WAIT_MS) != 0) {
+			sa_conn_close(c);
+			c = NULL;
+		}
+		ra_wake(&ctx->queue);
+	}
+	sa_conn_close(c);
 	return NULL;
 }
 
 static struct ra_worker *
-ra_worker_new(struct wfe_ctx *ctx, const char *conninfo, int index)
+ra_worker_new(struct wfe_ctx *ctx)
 {
 	const struct cb_config *cfg = ctx->cfg;
 	struct ra_worker *w = cb_calloc(1, sizeof(*w));
@@ -175,47 +213,101 @@ ra_worker_new(struct wfe_ctx *ctx, const char *conninfo, int index)
 	};
 
 	w->ctx = ctx;
-	w->index = index;
-	w->conninfo = cb_strdup(conninfo);
 	w->va = va_new(&vc);
-	if (w->va == NULL || ra_listen(w) != 0) {
-		ra_worker_free(w);
+	if (w->va == NULL) {
+		free(w);
 		return NULL;
 	}
 	return w;
+}
+
+static int
+ra_queue_init(struct ra_queue *q, int nworkers)
+{
+	memset(q, 0, sizeof(*q));
+	q->max_wakeups = (unsigned)nworkers;
+	if (pthread_mutex_init(&q->lock, NULL) != 0)
+		return -1;
+	if (pthread_cond_init(&q->cond, NULL) != 0) {
+		pthread_mutex_destroy(&q->lock);
+		return -1;
+	}
+	q->ready = true;
+	return 0;
+}
+
+static int
+ra_start_worker(struct wfe_ctx *ctx, int i)
+{
+	struct ra_worker *w = ra_worker_new(ctx);
+
+	if (w == NULL) {
+		cb_log(LOG_ERR, "cannot start validation worker %d", i);
+		return -1;
+	}
+	if (pthread_create(&ctx->workers[i], NULL, ra_worker_main, w) != 0) {
+		va_free(w->va);
+		free(w);
+		cb_log(LOG_ERR, "cannot start validation thread %d", i);
+		return -1;
+	}
+	ctx->nworkers++;
+	return 0;
 }
 
 int
 ra_workers_start(struct wfe_ctx *ctx, const char *conninfo)
 {
 	int n = ctx->cfg->va_workers;
+	struct sa_conn *probe;
 
-	ctx->workers = cb_calloc((size_t)n, sizeof(*ctx->workers));
-	for (int i = 0; i < n; i++) {
-		struct ra_worker *w = ra_worker_new(ctx, conninfo, i);
-
-		if (w == NULL) {
-			cb_log(LOG_ERR, "cannot start validation worker %d", i);
-			return -1;
-		}
-		if (pthread_create(&ctx->workers[i], NULL, ra_worker_main, w) !=
-		    0) {
-			ra_worker_free(w);
-			cb_log(LOG_ERR, "cannot start validation thread %d", i);
-			return -1;
-		}
-		ctx->nworkers++;
+	if (ra_queue_init(&ctx->queue, n) != 0)
+		return -1;
+	ctx->conninfo = cb_strdup(conninfo);
+	/* Fail at start, not silently later, if LISTEN cannot work. */
+	probe = ra_listen(conninfo);
+	if (probe == NULL) {
+		cb_log(LOG_ERR, "cannot LISTEN for validation work");
+		return -1;
 	}
+	sa_conn_close(probe);
+	ctx->workers = cb_calloc((size_t)n, sizeof(*ctx->workers));
+	for (int i = 0; i < n; i++)
+		if (ra_start_worker(ctx, i) != 0)
+			return -1;
+	if (pthread_create(&ctx->listener, NULL, ra_listener_main, ctx) != 0) {
+		cb_log(LOG_ERR, "cannot start the validation listener");
+		return -1;
+	}
+	ctx->listener_started = true;
 	return 0;
 }
 
 void
 ra_workers_stop(struct wfe_ctx *ctx)
 {
+	struct ra_queue *q = &ctx->queue;
+
 	atomic_store(&ctx->stopping, true);
+	if (q->ready) {
+		pthread_mutex_lock(&q->lock);
+		q->stopping = true;
+		pthread_cond_broadcast(&q->cond);
+		pthread_mutex_unlock(&q->lock);
+	}
 	for (int i = 0; i < ctx->nworkers; i++)
 		pthread_join(ctx->workers[i], NULL);
+	if (ctx->listener_started)
+		pthread_join(ctx->listener, NULL);
+	if (q->ready) {
+		pthread_cond_destroy(&q->cond);
+		pthread_mutex_destroy(&q->lock);
+	}
 	free(ctx->workers);
+	free(ctx->conninfo);
 	ctx->workers = NULL;
+	ctx->conninfo = NULL;
 	ctx->nworkers = 0;
+	ctx->listener_started = false;
+	q->ready = false;
 }

@@ -122,6 +122,19 @@ void wfe_keycache_clear(struct wfe_keycache *kc);
 int wfe_keycache_load(struct wfe_keycache *kc, const struct sa_account *a,
     struct cb_jwk *out, struct cb_problem *prob) CB_MUSTCHECK;
 
+/* ---- validation work hand-off (ra_worker.c) ---- */
+
+/* Wake-ups from the LISTEN thread to idle validation workers. */
+struct ra_queue {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* guards: wakeups, stopping */
+	unsigned wakeups;
+	unsigned max_wakeups;
+	bool stopping;
+	bool ready; /* lock and cond initialised */
+};
+
 /* ---- the server context ---- */
 
 struct wfe_ctx {
@@ -139,6 +152,10 @@ struct wfe_ctx {
 	size_t inter_der_len;
 	pthread_t *workers;
 	int nworkers;
+	struct ra_queue queue;
+	pthread_t listener;
+	bool listener_started;
+	char *conninfo; /* owned; for the LISTEN connection */
 };
 
 /* ---- requests and responses (wfe_http.c) ---- */

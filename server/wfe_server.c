@@ -119,8 +119,7 @@ static void
 wfe_ctx_clear(struct wfe_ctx *ctx)
 {
 	wfe_http_stop(ctx);
-	if (ctx->workers != NULL)
-		ra_workers_stop(ctx);
+	ra_workers_stop(ctx);
 	sa_pool_free(ctx->pool);
 	ca_free(ctx->ca);
 	free(ctx->root_der);
