@@ -8,15 +8,15 @@
 
 #include "cb_log.h"
 
+/* Turns the storage result RC of loading A into a problem, and refuses
+ * other accounts' authorizations (RFC 8555 7.5). */
 static int
-wfe_load_authz(struct wfe_req *req, struct sa_conn *db, int64_t id,
-    struct sa_authz *a, struct cb_problem *prob)
+wfe_own_authz(struct wfe_req *req, int rc, const struct sa_authz *a,
+    struct cb_problem *prob)
 {
-	int rc = sa_authz_get(db, id, a);
-
 	if (rc == SA_NOTFOUND)
-		return cb_problem_set(
-		    prob, CB_PROB_NOT_FOUND, "no such authorization");
+		return cb_problem_set(prob, CB_PROB_NOT_FOUND,
+		    "no such authorization or challenge");
 	if (rc != SA_OK)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "cannot load the authorization");
@@ -24,6 +24,13 @@ wfe_load_authz(struct wfe_req *req, struct sa_conn *db, int64_t id,
 		return cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
 		    "this authorization belongs to another account");
 	return 0;
+}
+
+static int
+wfe_load_authz(struct wfe_req *req, struct sa_conn *db, int64_t id,
+    struct sa_authz *a, struct cb_problem *prob)
+{
+	return wfe_own_authz(req, sa_authz_get(db, id, a), a, prob);
 }
 
 /* RFC 8555 7.5.2: the only change a client may make is deactivation. */
@@ -128,35 +135,26 @@ wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
 int
 wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
-	struct sa_challenge ch = {0};
+	const struct sa_challenge *cur;
 	struct sa_authz a = {0};
 	struct sa_conn *db;
 	char *up = NULL;
 	int rc = -1;
 
+	/* One query: the challenge comes with its authorization. */
 	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
-	    (db = wfe_req_db(req, prob)) == NULL)
+	    (db = wfe_req_db(req, prob)) == NULL ||
+	    wfe_own_authz(
+	        req, sa_authz_get_by_challenge(db, id, &a), &a, prob) != 0)
 		goto out;
-	rc = sa_challenge_get(db, id, &ch);
-	if (rc != SA_OK) {
-		cb_problem_set(prob,
-		    rc == SA_NOTFOUND ? CB_PROB_NOT_FOUND
-		                      : CB_PROB_SERVER_INTERNAL,
-		    "cannot load the challenge");
-		rc = -1;
+	if (!wfe_jws_is_post_as_get(&req->jws) &&
+	    wfe_challenge_respond(req, db, &a, id, prob) != 0)
+		goto out;
+	if ((cur = wfe_find_challenge(&a, id)) == NULL) {
+		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "challenge missing from its authorization");
 		goto out;
 	}
-	rc = -1;
-	if (wfe_load_authz(req, db, ch.authz_id, &a, prob) != 0)
-		goto out;
-	if (!wfe_jws_is_post_as_get(&req->jws)) {
-		if (wfe_challenge_respond(req, db, &a, id, prob) != 0)
-			goto out;
-	}
-	const struct sa_challenge *cur = wfe_find_challenge(&a, id);
-
-	if (cur == NULL)
-		cur = &ch;
 	if (cur->status == SA_STATUS_PROCESSING)
 		req->retry_after = req->ctx->cfg->retry_after;
 	up = wfe_url(req, "/acme/authz/%" PRId64, a.id);
@@ -166,6 +164,5 @@ wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 out:
 	free(up);
 	sa_authz_clear(&a);
-	sa_challenge_clear(&ch);
 	return rc;
 }

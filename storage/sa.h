@@ -157,6 +157,10 @@ void sa_authz_clear(struct sa_authz *a);
 /* The authorization with its challenges (ordered by id). */
 int sa_authz_get(
     struct sa_conn *c, int64_t id, struct sa_authz *out) CB_MUSTCHECK;
+/* The authorization that challenge CHALLENGE_ID belongs to, with all its
+ * challenges, in one query; SA_NOTFOUND if there is no such challenge. */
+int sa_authz_get_by_challenge(
+    struct sa_conn *c, int64_t challenge_id, struct sa_authz *out) CB_MUSTCHECK;
 /* PENDING or VALID -> DEACTIVATED; SA_CONFLICT otherwise. */
 int sa_authz_deactivate(struct sa_conn *c, int64_t id) CB_MUSTCHECK;
 /* The newest VALID authorization of ACCOUNT_ID for IDENT (and WILDCARD)

@@ -24,6 +24,18 @@ static const struct sa_stmt sa_authz_get_stmt = {
     1,
 };
 
+static const struct sa_stmt sa_authz_get_by_challenge_stmt = {
+    SA_STMT_AUTHZ_GET_BY_CHALLENGE,
+    "sa_authz_get_by_challenge",
+    "SELECT a.id, a.account_id, a.ident_type, a.ident_value, a.wildcard,"
+    " a.status, floor(extract(epoch FROM a.expires))::bigint,"
+    " " SA_CHALLENGE_COLS
+    " FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
+    " WHERE a.id = (SELECT authz_id FROM challenges"
+    "  WHERE id = $1::bigint) ORDER BY c.id",
+    1,
+};
+
 /* One statement: the row count says whether it changed, the EXISTS
  * whether there was anything to change. */
 static const struct sa_stmt sa_authz_deactivate_stmt = {
@@ -159,8 +171,10 @@ sa_authz_read(const PGresult *r, struct sa_authz *out)
 	return SA_OK;
 }
 
-int
-sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
+/* Runs ST (an authorization query keyed by one id) into OUT. */
+static int
+sa_authz_select(struct sa_conn *c, const struct sa_stmt *st, int64_t id,
+    struct sa_authz *out)
 {
 	char idbuf[SA_I64_BUF];
 	const char *vals[] = {sa_i64(idbuf, id)};
@@ -168,7 +182,7 @@ sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sa_exec(c, &sa_authz_get_stmt, vals, NULL, NULL, &r);
+	rc = sa_exec(c, st, vals, NULL, NULL, &r);
 	if (rc != SA_OK)
 		goto out;
 	rc = sa_authz_read(r, out);
@@ -177,6 +191,20 @@ sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
 out:
 	PQclear(r);
 	return rc;
+}
+
+int
+sa_authz_get(struct sa_conn *c, int64_t id, struct sa_authz *out)
+{
+	return sa_authz_select(c, &sa_authz_get_stmt, id, out);
+}
+
+int
+sa_authz_get_by_challenge(
+    struct sa_conn *c, int64_t challenge_id, struct sa_authz *out)
+{
+	return sa_authz_select(
+	    c, &sa_authz_get_by_challenge_stmt, challenge_id, out);
 }
 
 int

@@ -297,6 +297,26 @@ test_order_insert_get(void **state)
 	sa_challenge_clear(&ch);
 	assert_int_equal(sa_challenge_get(c1, 999999, &ch), SA_NOTFOUND);
 	assert_int_equal(sa_authz_get(c1, 999999, &az), SA_NOTFOUND);
+	{
+		/* The same authorization, found from either challenge. */
+		struct sa_authz byc;
+		int64_t chall = 0;
+
+		assert_int_equal(
+		    sa_authz_get(c1, o.authz[0].authz_id, &az), SA_OK);
+		chall = az.challenges[1].id;
+		assert_int_equal(
+		    sa_authz_get_by_challenge(c1, chall, &byc), SA_OK);
+		assert_int_equal(byc.id, az.id);
+		assert_int_equal(byc.account_id, acct);
+		assert_int_equal(byc.nchallenges, 2);
+		assert_int_equal(byc.challenges[1].id, chall);
+		assert_string_equal(byc.challenges[1].token, "tok-a-2");
+		sa_authz_clear(&byc);
+		sa_authz_clear(&az);
+		assert_int_equal(
+		    sa_authz_get_by_challenge(c1, 999999, &byc), SA_NOTFOUND);
+	}
 
 	/* A second order reuses the first authorization. */
 	reused = o.authz[0].authz_id;
