@@ -59,6 +59,27 @@ cb_prob_type_is_acme(enum cb_prob_type type)
 	return type > CB_PROB_NONE && type < CB_PROB_NOT_FOUND;
 }
 
+/* vsnprintf() may cut a client-supplied UTF-8 character in two; JSON
+ * needs valid UTF-8, so drop a trailing incomplete sequence. */
+static void
+cb_utf8_trim(char *s)
+{
+	size_t n = strlen(s), lead = n, need;
+	unsigned char c;
+
+	while (lead > 0 && ((unsigned char)s[lead - 1] & 0xc0) == 0x80 &&
+	    n - lead < 3)
+		lead--;
+	if (lead == 0)
+		return;
+	c = (unsigned char)s[lead - 1];
+	if (c < 0x80)
+		return;
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	if (n - (lead - 1) < need)
+		s[lead - 1] = '\0';
+}
+
 void
 cb_problem_init(struct cb_problem *prob)
 {
@@ -77,6 +98,7 @@ cb_problem_set(
 	va_start(ap, fmt);
 	vsnprintf(prob->detail, sizeof(prob->detail), fmt, ap);
 	va_end(ap);
+	cb_utf8_trim(prob->detail);
 	return -1;
 }
 
@@ -88,6 +110,7 @@ cb_problem_set_ident(
 		return;
 	snprintf(prob->ident_type, sizeof(prob->ident_type), "%s", type);
 	snprintf(prob->ident_value, sizeof(prob->ident_value), "%s", value);
+	cb_utf8_trim(prob->ident_value);
 }
 
 void
@@ -106,6 +129,8 @@ cb_problem_add_sub(struct cb_problem *prob, enum cb_prob_type type,
 	va_start(ap, fmt);
 	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
 	va_end(ap);
+	cb_utf8_trim(s->detail);
+	cb_utf8_trim(s->ident_value);
 }
 
 bool

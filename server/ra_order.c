@@ -191,9 +191,11 @@ ra_prepare_authzs(struct wfe_req *req, struct sa_conn *db,
 	const struct cb_config *cfg = req->ctx->cfg;
 
 	for (int i = 0; i < n; i++) {
-		int rc =
-		    sa_authz_find_valid(db, req->account.id, &authz[i].ident,
-		        authz[i].wildcard, now, &authz[i].reuse_id);
+		/* Reuse only authorizations that outlive the new order, so
+		 * a slow client's order does not turn invalid under it. */
+		int rc = sa_authz_find_valid(db, req->account.id,
+		    &authz[i].ident, authz[i].wildcard,
+		    now + cfg->order_lifetime, &authz[i].reuse_id);
 
 		if (rc == SA_OK)
 			continue;

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cb_log.h"
 
@@ -33,7 +34,7 @@ wfe_check_content_type(struct wfe_req *req, struct cb_problem *prob)
 	    req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 
 	/* RFC 8555 6.2: JWS bodies are application/jose+json. */
-	if (ct == NULL || strncmp(ct, "application/jose+json", 21) != 0 ||
+	if (ct == NULL || strncasecmp(ct, "application/jose+json", 21) != 0 ||
 	    (ct[21] != '\0' && ct[21] != ';'))
 		return cb_problem_set(prob, CB_PROB_UNSUPPORTED_MEDIA_TYPE,
 		    "Content-Type must be application/jose+json");

@@ -51,9 +51,17 @@ wfe_authz_update(struct wfe_req *req, struct sa_conn *db, struct sa_authz *a,
 		    "the only update allowed is {\"status\": \"deactivated\"}");
 		goto out;
 	}
-	if (sa_authz_deactivate(db, a->id) == SA_CONFLICT) {
+	rc = sa_authz_deactivate(db, a->id);
+	if (rc == SA_CONFLICT) {
 		cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "only pending or valid authorizations can be deactivated");
+		rc = -1;
+		goto out;
+	}
+	if (rc != SA_OK) {
+		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "cannot deactivate the authorization");
+		rc = -1;
 		goto out;
 	}
 	a->status = SA_STATUS_DEACTIVATED;

@@ -268,6 +268,8 @@ wfe_route(struct wfe_req *req, struct cb_problem *prob)
 	if (r.id == WFE_R_NONE)
 		return cb_problem_set(
 		    prob, CB_PROB_NOT_FOUND, "no such resource");
+	/* RFC 9110 15.5.6: a 405 names the methods that would work. */
+	req->allow = wfe_route_is_get(r.id) ? "GET, HEAD" : "POST";
 	if (!get && strcmp(m, "POST") != 0)
 		return cb_problem_set(prob, CB_PROB_METHOD_NOT_ALLOWED,
 		    "method %s is not allowed", m);
@@ -315,6 +317,8 @@ wfe_add_common_headers(struct wfe_req *req, struct MHD_Response *resp)
 		wfe_add_header(resp, "Link", req->links[i]);
 	if (req->location != NULL)
 		wfe_add_header(resp, "Location", req->location);
+	if (req->status == 405 && req->allow != NULL)
+		wfe_add_header(resp, "Allow", req->allow);
 	if (req->retry_after >= 0) {
 		snprintf(buf, sizeof(buf), "%d", req->retry_after);
 		wfe_add_header(resp, "Retry-After", buf);
@@ -326,6 +330,13 @@ static void
 wfe_set_problem(struct wfe_req *req, const struct cb_problem *prob)
 {
 	json_t *doc = cb_problem_to_json(prob);
+
+	/* Never an empty body: without a renderable detail, the type and
+	 * status still go out. */
+	if (doc == NULL)
+		doc = json_pack("{s:s, s:i}", "type",
+		    cb_prob_type_urn(prob->type), "status",
+		    cb_prob_type_status(prob->type));
 
 	/* RFC 8555 6.2: badSignatureAlgorithm lists the accepted algs. */
 	if (doc != NULL && prob->type == CB_PROB_BAD_SIGNATURE_ALGORITHM)

@@ -183,7 +183,8 @@ struct wfe_req {
 	char *location;             /* owned */
 	char *links[WFE_MAX_LINKS]; /* owned, full Link header values */
 	int nlinks;
-	int retry_after; /* seconds, or -1 */
+	int retry_after;   /* seconds, or -1 */
+	const char *allow; /* Allow header for 405 answers, or NULL */
 	bool no_store;
 
 	/* Set by wfe_auth_post(). */

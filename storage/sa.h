@@ -269,8 +269,8 @@ int sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
 int sa_order_get(
     struct sa_conn *c, int64_t id, struct sa_order *out) CB_MUSTCHECK;
 /* The newest order of ACCOUNT_ID with IDENTS_KEY that is stored PENDING,
- * unexpired at NOW, and none of whose authorizations is invalid,
- * deactivated or expired; SA_NOTFOUND if none. */
+ * requested no notBefore/notAfter, is unexpired at NOW, and none of whose
+ * authorizations is invalid, deactivated or expired; SA_NOTFOUND if none. */
 int sa_order_find_pending(struct sa_conn *c, int64_t account_id,
     const char *idents_key, time_t now, int64_t *order_id) CB_MUSTCHECK;
 /* Inside a transaction: the order, locked FOR UPDATE (finalize). */

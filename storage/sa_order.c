@@ -93,6 +93,8 @@ static const struct sa_stmt sa_order_find_pending_stmt = {
     "sa_order_find_pending",
     "SELECT o.id FROM orders o WHERE o.account_id = $1::bigint"
     " AND o.idents_key = $2::text AND o.status = 'pending'"
+    /* An order with a requested validity answers only that request. */
+    " AND o.not_before IS NULL AND o.not_after IS NULL"
     " AND o.expires > to_timestamp($3::double precision)"
     " AND NOT EXISTS (SELECT 1 FROM order_authzs oa"
     "  JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = o.id"

@@ -191,6 +191,16 @@ def test_get_on_post_only_resource(cobble, acct):
 	    "application/problem+json"
 
 
+def test_405_names_allowed_methods(cobble, acct):
+	r = requests.get(acct.kid, verify=cobble.root, timeout=15)
+	assert r.status_code == 405
+	assert r.headers.get("Allow") == "POST"
+	r = requests.put(cobble.base + "/directory", verify=cobble.root,
+	    timeout=15)
+	assert_problem(r, "malformed", 405)
+	assert r.headers.get("Allow") == "GET, HEAD"
+
+
 def test_unknown_paths(cobble, acct):
 	for path in ("/nope", "/acme/nope", "/directory/x", "/.env"):
 		r = requests.get(cobble.base + path, verify=cobble.root,
@@ -478,6 +488,23 @@ def test_wrong_content_type(cobble, acct, ctype):
 	assert_problem(r, ("malformed", "about:blank"), 415)
 
 
+def test_content_type_case_insensitive(cobble, acct):
+	# RFC 9110 8.3.1: media types compare case-insensitively.
+	body = jws(acct.key, None, acct.kid, nonce=acct.take_nonce(),
+	    kid=acct.kid)
+	r = acct.post_body(acct.kid, body,
+	    content_type="Application/JOSE+JSON")
+	assert r.status_code == 200, r.text
+
+
+def test_problem_detail_stays_valid_utf8(cobble, acct):
+	# The detail quotes the client's value and is cut at 256 bytes: the
+	# cut must not split a character, or the document would not render.
+	r = acct.post(acct.kid, {"status": "\u00e9" * 200})
+	assert_problem(r, "malformed", 400)
+	assert r.json()["detail"].startswith("invalid status")
+
+
 # ---- orders ----
 
 def test_new_order(cobble, acct):
@@ -516,6 +543,26 @@ def test_new_order(cobble, acct):
 	r = acct.get(loc)
 	assert r.status_code == 200
 	assert r.json()["status"] == "pending"
+
+
+def test_order_with_validity_not_reused(cobble, acct):
+	nb = datetime.datetime.now(datetime.timezone.utc) + \
+	    datetime.timedelta(days=2)
+	ids = [{"type": "dns", "value": "nb-reuse.cobble.test"}]
+	r = acct.post(acct.dir["newOrder"], {"identifiers": ids,
+	    "notBefore": nb.strftime("%Y-%m-%dT%H:%M:%SZ")})
+	assert r.status_code == 201, r.text
+	with_nb = r.headers["Location"]
+	assert "notBefore" in r.json()
+	# A plain order for the same name must not get that validity.
+	r = acct.new_order(["nb-reuse.cobble.test"])
+	assert r.status_code == 201, r.text
+	assert r.headers["Location"] != with_nb
+	assert "notBefore" not in r.json()
+	# And the plain one is what a further plain request reuses.
+	plain = r.headers["Location"]
+	r = acct.new_order(["nb-reuse.cobble.test"])
+	assert r.headers["Location"] == plain
 
 
 def test_too_many_identifiers(cobble, acct):

@@ -209,6 +209,34 @@ test_subproblems_capped(void **state)
 	cb_problem_set_ident(NULL, "dns", "ignored");
 }
 
+static void
+test_detail_cut_on_utf8_boundary(void **state)
+{
+	char value[601];
+	struct cb_problem p;
+	json_t *doc;
+
+	(void)state;
+	/* 200 two-byte characters after a 1-byte prefix: the 256-byte buffer
+	 * would end inside a character. */
+	for (int i = 0; i < 300; i++)
+		memcpy(value + 2 * i, "\xc3\xa9", 2);
+	value[600] = '\0';
+	for (int prefix = 0; prefix < 4; prefix++) {
+		cb_problem_init(&p);
+		cb_problem_set(
+		    &p, CB_PROB_MALFORMED, "%.*s%s", prefix, "xyz", value);
+		doc = cb_problem_to_json(&p);
+		assert_non_null(doc);
+		assert_true(strlen(p.detail) >= CB_PROB_DETAIL_MAX - 4);
+		json_decref(doc);
+		cb_problem_set_ident(&p, "dns", value);
+		doc = cb_problem_to_json(&p);
+		assert_non_null(doc);
+		json_decref(doc);
+	}
+}
+
 int
 main(void)
 {
@@ -217,6 +245,7 @@ main(void)
 	    cmocka_unit_test(test_first_setter_wins),
 	    cmocka_unit_test(test_set_null_and_invalid),
 	    cmocka_unit_test(test_detail_truncated),
+	    cmocka_unit_test(test_detail_cut_on_utf8_boundary),
 	    cmocka_unit_test(test_urns),
 	    cmocka_unit_test(test_statuses),
 	    cmocka_unit_test(test_names_and_parse),
