@@ -83,6 +83,8 @@ char *ca_chain_pem(
 struct ca_cert_info {
 	char serial[CA_SERIAL_LEN];
 	EVP_PKEY *pubkey; /* owned */
+	char **dns_names; /* owned: the dNSName SANs, as in the certificate */
+	int ndns;
 };
 
 /* Decodes DER (at most CB_MAX_CERT_BYTES) and checks our intermediate

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "cb_log.h"
 
@@ -50,6 +51,31 @@ out:
 	return chain;
 }
 
+/* The dNSName SANs of X, one of our own (signature checked) certificates,
+ * into OUT: revocation by an account authorized for every name needs them
+ * (RFC 8555 7.6). */
+static void
+ca_cert_dns_names(X509 *x, struct ca_cert_info *out)
+{
+	GENERAL_NAMES *gens =
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	int n = gens != NULL ? sk_GENERAL_NAME_num(gens) : 0;
+
+	out->dns_names = cb_calloc((size_t)(n > 0 ? n : 1), sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *s;
+
+		if (gn->type != GEN_DNS)
+			continue;
+		s = gn->d.dNSName;
+		out->dns_names[out->ndns++] =
+		    cb_strndup((const char *)ASN1_STRING_get0_data(s),
+		        (size_t)ASN1_STRING_length(s));
+	}
+	GENERAL_NAMES_free(gens);
+}
+
 int
 ca_cert_parse(const struct ca_ctx *ctx, const unsigned char *der, size_t len,
     struct ca_cert_info *out, struct cb_problem *prob)
@@ -85,6 +111,7 @@ ca_cert_parse(const struct ca_ctx *ctx, const unsigned char *der, size_t len,
 		    "certificate has an unusable key or serial number");
 		goto out;
 	}
+	ca_cert_dns_names(x, out);
 	rc = 0;
 out:
 	ERR_clear_error();
@@ -100,5 +127,8 @@ ca_cert_info_clear(struct ca_cert_info *info)
 	if (info == NULL)
 		return;
 	EVP_PKEY_free(info->pubkey);
+	for (int i = 0; i < info->ndns; i++)
+		free(info->dns_names[i]);
+	free(info->dns_names);
 	memset(info, 0, sizeof(*info));
 }

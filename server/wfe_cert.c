@@ -46,16 +46,42 @@ out:
 	return rc;
 }
 
-/* RFC 8555 7.6: the issuing account (kid) or the certificate's own key
- * (jwk) may revoke. */
+/* True when the signing account holds a valid authorization for every
+ * name of the certificate. */
+static bool
+wfe_authorized_for_all(
+    struct wfe_req *req, struct sa_conn *db, const struct ca_cert_info *info)
+{
+	struct sa_ident ident = {.type = "dns"};
+	int64_t authz_id;
+
+	if (info->ndns == 0)
+		return false;
+	for (int i = 0; i < info->ndns; i++) {
+		if (strlen(info->dns_names[i]) >= sizeof(ident.value))
+			return false;
+		snprintf(
+		    ident.value, sizeof(ident.value), "%s", info->dns_names[i]);
+		if (sa_authz_find_valid(db, req->account.id, &ident, false,
+		        time(NULL), &authz_id) != SA_OK)
+			return false;
+	}
+	return true;
+}
+
+/* RFC 8555 7.6: the issuing account, an account authorized for every name
+ * in the certificate (kid), or the certificate's own key (jwk) may revoke. */
 static int
-wfe_revoke_allowed(const struct wfe_req *req, const struct sa_cert *cert,
-    const struct ca_cert_info *info, struct cb_problem *prob)
+wfe_revoke_allowed(struct wfe_req *req, struct sa_conn *db,
+    const struct sa_cert *cert, const struct ca_cert_info *info,
+    struct cb_problem *prob)
 {
 	if (req->jws.kid != NULL) {
-		if (cert->account_id != req->account.id)
+		if (cert->account_id != req->account.id &&
+		    !wfe_authorized_for_all(req, db, info))
 			return cb_problem_set(prob, CB_PROB_UNAUTHORIZED,
-			    "this account did not issue the certificate");
+			    "this account neither issued the certificate nor "
+			    "holds valid authorizations for all its names");
 		return 0;
 	}
 	if (EVP_PKEY_eq(info->pubkey, req->jws.jwk.pkey) != 1)
@@ -83,7 +109,7 @@ wfe_revoke_cert(struct wfe_req *req, struct sa_conn *db,
 		    "certificate unknown to this CA");
 		goto out;
 	}
-	if (wfe_revoke_allowed(req, &cert, &info, prob) != 0)
+	if (wfe_revoke_allowed(req, db, &cert, &info, prob) != 0)
 		goto out;
 	if (cert.revoked ||
 	    (src = sa_cert_revoke(db, info.serial, rv->reason)) ==

@@ -960,6 +960,25 @@ def test_revoke_by_account(cobble, acct, h01):
 	assert_problem(revoke(acct, got["der"], 4), "alreadyRevoked", 400)
 
 
+def test_revoke_by_account_authorized_for_all_names(cobble, acct, h01):
+	# RFC 8555 7.6: an account holding valid authorizations for every
+	# name may revoke a certificate another account obtained.
+	names = ["rv-a.cobble.test", "rv-b.cobble.test"]
+	got = issue(acct, h01, names)
+	other = client(cobble)
+	other.register()
+	r = other.new_order(names[:1])
+	assert r.status_code == 201, r.text
+	authorize(other, h01, r.json())
+	assert_problem(revoke(other, got["der"]), "unauthorized", 403)
+	r = other.new_order(names)
+	assert r.status_code == 201, r.text
+	authorize(other, h01, r.json())
+	r = revoke(other, got["der"], 5)
+	assert r.status_code == 200, r.text
+	assert_problem(revoke(acct, got["der"]), "alreadyRevoked", 400)
+
+
 # ---- trust anchors ----
 
 def test_root_and_intermediate_download(cobble):

@@ -59,8 +59,12 @@ test_parse_ours(void **state)
 	assert_string_equal(info.serial, cert.serial);
 	assert_non_null(info.pubkey);
 	assert_int_equal(EVP_PKEY_eq(info.pubkey, key), 1);
+	/* The dNSName SANs come back for revocation checks. */
+	assert_int_equal(info.ndns, 1);
+	assert_string_equal(info.dns_names[0], names[0]);
 	ca_cert_info_clear(&info);
 	assert_null(info.pubkey);
+	assert_null(info.dns_names);
 	ca_cert_clear(&cert);
 	EVP_PKEY_free(key);
 }
