@@ -548,3 +548,20 @@ class Http01Server:
 	def close(self):
 		self.httpd.shutdown()
 		self.httpd.server_close()
+
+
+class Webroot:
+	"""Stands in for Http01Server.tokens: the token files in FOLDER, read
+	when the validator asks."""
+
+	def __init__(self, folder):
+		self.folder = folder
+
+	def get(self, token):
+		if not token or "/" in token or token.startswith("."):
+			return None
+		try:
+			with open(os.path.join(self.folder, token)) as f:
+				return f.read()
+		except OSError:
+			return None

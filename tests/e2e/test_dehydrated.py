@@ -14,28 +14,11 @@ import subprocess
 
 import pytest
 
-from e2e_util import (Acme, Http01Server, Key, assert_problem, b64u,
+from e2e_util import (Acme, Http01Server, Key, Webroot, assert_problem, b64u,
     check_issued, load_cert, make_tmpdir, split_pem)
 from cryptography.hazmat.primitives import serialization
 
 MAIL = "dehydrated-e2e@cobble-tests.org"
-
-
-class Webroot:
-	"""Stands in for Http01Server.tokens: the token files in FOLDER, read
-	when the validator asks."""
-
-	def __init__(self, folder):
-		self.folder = folder
-
-	def get(self, token):
-		if not token or "/" in token or token.startswith("."):
-			return None
-		try:
-			with open(os.path.join(self.folder, token)) as f:
-				return f.read()
-		except OSError:
-			return None
 
 
 class Dehydrated:

@@ -19,7 +19,7 @@ import threading
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from e2e_util import (Acme, Http01Server, Key, assert_problem, b64u,
+from e2e_util import (Acme, Http01Server, Key, Webroot, assert_problem, b64u,
     check_issued, load_cert, make_tmpdir, split_pem, write)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,23 +30,6 @@ MAIL = "uacme-e2e@cobble-tests.org"
 # Runs "$@" with $1 mounted over the system CA bundle (in the private
 # mount namespace unshare made, so nothing outside sees it).
 NS_SCRIPT = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
-
-
-class Webroot:
-	"""Stands in for Http01Server.tokens: the token files in FOLDER, read
-	when the validator asks."""
-
-	def __init__(self, folder):
-		self.folder = folder
-
-	def get(self, token):
-		if not token or "/" in token or token.startswith("."):
-			return None
-		try:
-			with open(os.path.join(self.folder, token)) as f:
-				return f.read()
-		except OSError:
-			return None
 
 
 class Uacme:
