@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
-/* Validation workers: claim queued challenges from PostgreSQL, validate
- * them with the validator, record the outcome (DESIGN.md: the work
- * queue). One listener thread LISTENs and wakes one idle worker per
- * notification, so a queued challenge costs one claim, not one per worker.
- * A crash loses nothing: an unfinished claim's lease runs out and another
- * worker takes it. */
+/* Validation workers (DESIGN.md: the work queue). A challenge this
+ * instance accepted is leased to it in the same statement and handed to
+ * a worker in memory; tasks nobody holds (another instance's overflow, a
+ * crashed instance's expired leases) are claimed from PostgreSQL when
+ * the LISTEN thread hears of them or once a second. The LISTEN thread
+ * also hears of account changes and keeps the account cache honest.
+ * A crash loses nothing: an unfinished lease runs out and any instance's
+ * worker takes the task. */
 #include "wfe_int.h"
 
 #include <errno.h>
@@ -15,11 +17,8 @@
 #include "cb_log.h"
 #include "va.h"
 
-/* Seconds a claimed challenge stays ours before another worker may retry
- * it: longer than any validation attempt. */
-#define RA_LEASE_SECONDS 120
-/* How often the queue is looked at without a notification (expired leases
- * of a crashed instance, a lost notification). */
+/* How often the database is looked at without a notification (expired
+ * leases of a crashed instance, a lost notification). */
 #define RA_IDLE_WAIT_MS 1000
 
 struct ra_worker {
@@ -27,20 +26,64 @@ struct ra_worker {
 	struct va_ctx *va;
 };
 
-static void
-ra_wake(struct ra_queue *q)
+bool
+ra_queue_reserve(struct ra_queue *q)
+{
+	bool ok;
+
+	if (!q->ready)
+		return false;
+	pthread_mutex_lock(&q->lock);
+	ok = !q->stopping && q->ntasks + q->reserved < RA_QUEUE_CAP;
+	if (ok)
+		q->reserved++;
+	pthread_mutex_unlock(&q->lock);
+	return ok;
+}
+
+void
+ra_queue_cancel(struct ra_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
-	if (q->wakeups < q->max_wakeups)
-		q->wakeups++;
+	q->reserved--;
+	pthread_mutex_unlock(&q->lock);
+}
+
+void
+ra_queue_push(struct ra_queue *q, const struct sa_task *t)
+{
+	pthread_mutex_lock(&q->lock);
+	q->reserved--;
+	q->tasks[(q->head + q->ntasks) % RA_QUEUE_CAP] = *t;
+	q->ntasks++;
 	pthread_cond_signal(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* Sleeps until woken or TIMEOUT_MS pass. */
+/* Asks an idle worker to claim from the database. */
 static void
-ra_wait(struct ra_queue *q, int timeout_ms)
+ra_wake(struct ra_queue *q)
 {
+	pthread_mutex_lock(&q->lock);
+	if (q->db_looks < q->max_db_looks)
+		q->db_looks++;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* What a worker should do next. */
+enum ra_next {
+	RA_NEXT_TASK,  /* validate the task handed over */
+	RA_NEXT_CLAIM, /* claim from the database */
+	RA_NEXT_IDLE,  /* nothing came within the wait */
+	RA_NEXT_STOP,
+};
+
+/* Sleeps until there is work or TIMEOUT_MS pass. */
+static enum ra_next
+ra_wait(struct ra_queue *q, int timeout_ms, struct sa_task *t)
+{
+	enum ra_next next = RA_NEXT_IDLE;
 	struct timespec until;
 
 	clock_gettime(CLOCK_REALTIME, &until);
@@ -51,13 +94,23 @@ ra_wait(struct ra_queue *q, int timeout_ms)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&q->lock);
-	while (q->wakeups == 0 && !q->stopping)
+	while (q->ntasks == 0 && q->db_looks == 0 && !q->stopping)
 		if (pthread_cond_timedwait(&q->cond, &q->lock, &until) ==
 		    ETIMEDOUT)
 			break;
-	if (q->wakeups > 0)
-		q->wakeups--;
+	if (q->stopping) {
+		next = RA_NEXT_STOP;
+	} else if (q->ntasks > 0) {
+		*t = q->tasks[q->head];
+		q->head = (q->head + 1) % RA_QUEUE_CAP;
+		q->ntasks--;
+		next = RA_NEXT_TASK;
+	} else if (q->db_looks > 0) {
+		q->db_looks--;
+		next = RA_NEXT_CLAIM;
+	}
 	pthread_mutex_unlock(&q->lock);
+	return next;
 }
 
 static char *
@@ -123,38 +176,38 @@ ra_validate(struct ra_worker *w, const struct sa_task *t)
 	free(keyauth);
 }
 
-/* One round: claim and validate a task. 1 if one was done, 0 if the queue
- * was empty, -1 on a database failure. */
-static int
-ra_work_once(struct ra_worker *w)
+/* Claims a task from the database and validates it. */
+static void
+ra_claim(struct ra_worker *w)
 {
 	struct sa_conn *db = sa_pool_acquire(w->ctx->pool);
 	struct sa_task t;
 	int rc;
 
 	if (db == NULL)
-		return -1;
+		return;
 	rc = sa_task_claim(db, RA_LEASE_SECONDS, &t);
 	sa_pool_release(w->ctx->pool, db);
-	if (rc == SA_NOTFOUND)
-		return 0;
 	if (rc != SA_OK)
-		return -1;
+		return;
 	/* There may be more: let another idle worker look, in parallel. */
 	ra_wake(&w->ctx->queue);
 	ra_validate(w, &t);
-	return 1;
 }
 
 static void *
 ra_worker_main(void *arg)
 {
 	struct ra_worker *w = arg;
+	struct sa_task t;
+	enum ra_next next;
 
-	while (!atomic_load(&w->ctx->stopping)) {
-		if (ra_work_once(w) > 0)
-			continue;
-		ra_wait(&w->ctx->queue, RA_IDLE_WAIT_MS);
+	while ((next = ra_wait(&w->ctx->queue, RA_IDLE_WAIT_MS, &t)) !=
+	    RA_NEXT_STOP) {
+		if (next == RA_NEXT_TASK)
+			ra_validate(w, &t);
+		else if (next == RA_NEXT_CLAIM)
+			ra_claim(w);
 	}
 	va_free(w->va);
 	free(w);
@@ -173,26 +226,60 @@ ra_listen(const char *conninfo)
 	return c;
 }
 
-/* Turns NOTIFYs into wake-ups. LISTEN is registered before any claim can
- * come up empty, so a notification sent meanwhile is queued, not lost. */
+static int64_t
+ra_ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static void
+ra_heard(struct wfe_ctx *ctx, const struct sa_notices *n)
+{
+	if (n->accounts_overflow) {
+		wfe_acctcache_set_live(&ctx->accounts, true);
+		return;
+	}
+	for (int i = 0; i < n->naccounts; i++)
+		wfe_acctcache_forget(&ctx->accounts, n->accounts[i]);
+}
+
+/* Turns NOTIFYs into wake-ups and account cache invalidations; wakes a
+ * worker to look at the database at least every RA_IDLE_WAIT_MS. LISTEN
+ * is registered before any claim can come up empty, so a notification
+ * sent meanwhile is queued, not lost. The account cache serves only
+ * while this connection is up. */
 static void *
 ra_listener_main(void *arg)
 {
 	struct wfe_ctx *ctx = arg;
 	struct sa_conn *c = NULL;
+	struct sa_notices n;
+	struct timespec now, last = {0};
 
 	while (!atomic_load(&ctx->stopping)) {
-		if (c == NULL && (c = ra_listen(ctx->conninfo)) == NULL) {
-			sleep(1);
-			ra_wake(&ctx->queue);
-			continue;
+		if (c == NULL) {
+			if ((c = ra_listen(ctx->conninfo)) == NULL) {
+				sleep(1);
+				ra_wake(&ctx->queue);
+				continue;
+			}
+			wfe_acctcache_set_live(&ctx->accounts, true);
 		}
-		if (sa_queue_wait(c, RA_IDLE_WAIT_MS) != 0) {
+		if (sa_queue_wait(c, RA_IDLE_WAIT_MS, &n) != 0) {
+			wfe_acctcache_set_live(&ctx->accounts, false);
 			sa_conn_close(c);
 			c = NULL;
+			continue;
 		}
-		ra_wake(&ctx->queue);
+		ra_heard(ctx, &n);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (n.work || ra_ms_between(&last, &now) >= RA_IDLE_WAIT_MS) {
+			ra_wake(&ctx->queue);
+			last = now;
+		}
 	}
+	wfe_acctcache_set_live(&ctx->accounts, false);
 	sa_conn_close(c);
 	return NULL;
 }
@@ -225,15 +312,38 @@ static int
 ra_queue_init(struct ra_queue *q, int nworkers)
 {
 	memset(q, 0, sizeof(*q));
-	q->max_wakeups = (unsigned)nworkers;
+	q->max_db_looks = (unsigned)nworkers;
 	if (pthread_mutex_init(&q->lock, NULL) != 0)
 		return -1;
 	if (pthread_cond_init(&q->cond, NULL) != 0) {
 		pthread_mutex_destroy(&q->lock);
 		return -1;
 	}
+	q->tasks = cb_calloc(RA_QUEUE_CAP, sizeof(*q->tasks));
 	q->ready = true;
 	return 0;
+}
+
+/* Gives back the leases of tasks handed over but not validated, so the
+ * next instance to look takes them at once. */
+static void
+ra_queue_release(struct wfe_ctx *ctx)
+{
+	struct ra_queue *q = &ctx->queue;
+	struct sa_conn *db;
+
+	if (q->ntasks == 0 || (db = sa_pool_acquire(ctx->pool)) == NULL)
+		return;
+	for (; q->ntasks > 0; q->ntasks--) {
+		const struct sa_task *t = &q->tasks[q->head];
+
+		if (sa_task_release(db, t->challenge_id) != SA_OK)
+			cb_log(LOG_WARNING,
+			    "chall=%" PRId64 " lease kept until it ends",
+			    t->challenge_id);
+		q->head = (q->head + 1) % RA_QUEUE_CAP;
+	}
+	sa_pool_release(ctx->pool, db);
 }
 
 static int
@@ -300,8 +410,10 @@ ra_workers_stop(struct wfe_ctx *ctx)
 	if (ctx->listener_started)
 		pthread_join(ctx->listener, NULL);
 	if (q->ready) {
+		ra_queue_release(ctx);
 		pthread_cond_destroy(&q->cond);
 		pthread_mutex_destroy(&q->lock);
+		free(q->tasks);
 	}
 	free(ctx->workers);
 	free(ctx->conninfo);

@@ -165,6 +165,9 @@ fail:
 	cb_problem_set(
 	    prob, CB_PROB_SERVER_INTERNAL, "cannot update the account");
 out:
+	/* Other instances hear of the change at commit; this one forgets
+	 * now, before replying. */
+	wfe_acctcache_forget(&req->ctx->accounts, req->account.id);
 	free(contacts);
 	return rc;
 }
@@ -185,12 +188,14 @@ wfe_handle_account(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 		    wfe_account_update_parse(body, &au, prob) != 0 ||
 		    wfe_update_account(req, db, &au, prob) != 0)
 			goto out;
-		sa_account_clear(&req->account);
-		if (sa_account_get(db, id, &req->account) != SA_OK) {
-			cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-			    "cannot reload the account");
-			goto out;
-		}
+	}
+	/* Authentication may have used the cache, which keeps no JWK or
+	 * contact: the reply shows the stored account. */
+	sa_account_clear(&req->account);
+	if (sa_account_get(db, id, &req->account) != SA_OK) {
+		cb_problem_set(
+		    prob, CB_PROB_SERVER_INTERNAL, "cannot reload the account");
+		goto out;
 	}
 	wfe_account_reply(req, &req->account, false);
 	rc = 0;

@@ -55,17 +55,15 @@ wfe_check_url(struct wfe_req *req, struct cb_problem *prob)
 	return rc;
 }
 
+/* Reads account ID and decodes its key, caching both. */
 static int
-wfe_load_account(struct wfe_req *req, struct cb_problem *prob)
+wfe_read_account(
+    struct wfe_req *req, int64_t id, uint64_t gen, struct cb_problem *prob)
 {
-	int64_t id = wfe_kid_to_id(req, req->jws.kid);
 	struct cb_problem keyprob;
 	struct sa_conn *db;
 	int rc;
 
-	if (id < 0)
-		return cb_problem_set(prob, CB_PROB_ACCOUNT_DOES_NOT_EXIST,
-		    "kid is not an account URL of this server");
 	if ((db = wfe_req_db(req, prob)) == NULL)
 		return -1;
 	rc = sa_account_get(db, id, &req->account);
@@ -75,17 +73,36 @@ wfe_load_account(struct wfe_req *req, struct cb_problem *prob)
 	if (rc != SA_OK)
 		return cb_problem_set(
 		    prob, CB_PROB_SERVER_INTERNAL, "cannot load the account");
+	/* A stored key that no longer decodes is our fault, not the
+	 * client's: report it as such. */
+	cb_problem_init(&keyprob);
+	if (cb_jwk_parse_text(req->account.jwk_json,
+	        strlen(req->account.jwk_json), &req->account_key,
+	        &keyprob) != 0)
+		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "stored account key unreadable");
+	wfe_acctcache_put(
+	    &req->ctx->accounts, &req->account, req->account_key.pkey, gen);
+	return 0;
+}
+
+static int
+wfe_load_account(struct wfe_req *req, struct cb_problem *prob)
+{
+	int64_t id = wfe_kid_to_id(req, req->jws.kid);
+	uint64_t gen;
+
+	if (id < 0)
+		return cb_problem_set(prob, CB_PROB_ACCOUNT_DOES_NOT_EXIST,
+		    "kid is not an account URL of this server");
+	if (!wfe_acctcache_get(&req->ctx->accounts, id, &req->account,
+	        &req->account_key, &gen) &&
+	    wfe_read_account(req, id, gen, prob) != 0)
+		return -1;
 	req->have_account = true;
 	if (req->account.status != SA_STATUS_VALID)
 		return cb_problem_set(
 		    prob, CB_PROB_UNAUTHORIZED, "account is deactivated");
-	/* A stored key that no longer decodes is our fault, not the
-	 * client's: report it as such. */
-	cb_problem_init(&keyprob);
-	if (wfe_keycache_load(&req->ctx->keys, &req->account, &req->account_key,
-	        &keyprob) != 0)
-		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "stored account key unreadable");
 	return 0;
 }
 

@@ -104,6 +104,37 @@ wfe_find_challenge(struct sa_authz *a, int64_t id)
 	return NULL;
 }
 
+/* Queues validation of CH of A; 0 when queued. A task leased to this
+ * instance goes straight to its workers, sparing a claim. */
+static int
+wfe_challenge_queue(struct wfe_req *req, struct sa_conn *db,
+    const struct sa_authz *a, const struct sa_challenge *ch)
+{
+	struct ra_queue *q = &req->ctx->queue;
+	bool handoff = ra_queue_reserve(q);
+	struct sa_task t = {
+	    .challenge_id = ch->id,
+	    .authz_id = a->id,
+	    .account_id = a->account_id,
+	    .ident = a->ident,
+	};
+	int rc;
+
+	rc = sa_challenge_begin(db, ch->id, handoff ? RA_LEASE_SECONDS : 0);
+	if (!handoff)
+		return rc;
+	if (rc != SA_OK) {
+		ra_queue_cancel(q);
+		return rc;
+	}
+	memcpy(t.type, ch->type, sizeof(t.type));
+	memcpy(t.token, ch->token, sizeof(t.token));
+	/* The authorization is the signer's (wfe_own_authz()). */
+	memcpy(t.thumbprint, req->account.thumbprint, sizeof(t.thumbprint));
+	ra_queue_push(q, &t);
+	return SA_OK;
+}
+
 /* RFC 8555 7.5.1: a POST with a JSON object (normally "{}") asks the
  * server to validate; the result comes later, so "processing" now. A is
  * brought up to date: the begun challenge is marked processing in place,
@@ -123,7 +154,7 @@ wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
 	    ra_authz_status(a->status, a->expires, time(NULL)) !=
 	        SA_STATUS_PENDING)
 		return 0;
-	rc = sa_challenge_begin(db, id);
+	rc = wfe_challenge_queue(req, db, a, ch);
 	if (rc == SA_OK) {
 		ch->status = SA_STATUS_PROCESSING;
 		wfe_log(req, LOG_INFO,

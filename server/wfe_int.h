@@ -98,42 +98,80 @@ int wfe_nonce_new(struct wfe_nonces *n, char *out) CB_MUSTCHECK;
  * expired; false for anything else. Thread-safe. */
 bool wfe_nonce_redeem(struct wfe_nonces *n, const char *nonce);
 
-/* ---- account key cache (wfe_keycache.c) ---- */
+/* ---- account cache (wfe_acctcache.c) ---- */
 
-#define WFE_KEYCACHE_SLOTS 4096
+#define WFE_ACCTCACHE_SLOTS 4096
+/* Seconds an entry serves before it is read again, even if no change
+ * was announced. */
+#define WFE_ACCTCACHE_TTL_S 30
 
-struct wfe_keycache_slot {
-	int64_t id;
+struct wfe_acctcache_slot {
+	int64_t id;    /* 0: empty */
+	uint64_t gen;  /* bumped by every invalidation of the slot */
+	time_t loaded; /* CLOCK_MONOTONIC seconds */
+	enum sa_status status;
 	char thumbprint[CB_JWK_THUMBPRINT_LEN];
 	EVP_PKEY *pkey; /* owned reference, or NULL */
 };
 
 /* Direct-mapped by account id: bounded memory, no eviction policy. */
-struct wfe_keycache {
+struct wfe_acctcache {
 	pthread_mutex_t lock;
-	/* guards: slots */
-	struct wfe_keycache_slot *slots;
+	/* guards: slots, live */
+	struct wfe_acctcache_slot *slots;
+	bool live; /* account changes are being heard; else no caching */
 };
 
-int wfe_keycache_init(struct wfe_keycache *kc) CB_MUSTCHECK;
-void wfe_keycache_clear(struct wfe_keycache *kc);
-/* Fills OUT with account A's public key (pkey and thumbprint; json stays
- * NULL), from the cache or decoded from A's stored JWK. Thread-safe. */
-int wfe_keycache_load(struct wfe_keycache *kc, const struct sa_account *a,
-    struct cb_jwk *out, struct cb_problem *prob) CB_MUSTCHECK;
+int wfe_acctcache_init(struct wfe_acctcache *ac) CB_MUSTCHECK;
+void wfe_acctcache_clear(struct wfe_acctcache *ac);
+/* On a hit, fills ACCT's id, status and thumbprint (no JWK or contact)
+ * and KEY's pkey (a new reference) and thumbprint, and returns true. On a
+ * miss, *GEN is what wfe_acctcache_put() needs to know the slot did not
+ * change while the caller read the account. Thread-safe. */
+bool wfe_acctcache_get(struct wfe_acctcache *ac, int64_t id,
+    struct sa_account *acct, struct cb_jwk *key, uint64_t *gen);
+/* Caches ACCT (read from the database) with its decoded key PKEY, unless
+ * the slot was invalidated since wfe_acctcache_get() returned GEN. */
+void wfe_acctcache_put(struct wfe_acctcache *ac, const struct sa_account *acct,
+    EVP_PKEY *pkey, uint64_t gen);
+/* Drops account ID: it changed. */
+void wfe_acctcache_forget(struct wfe_acctcache *ac, int64_t id);
+/* Drops everything; caches from now on only if LIVE (changes are heard). */
+void wfe_acctcache_set_live(struct wfe_acctcache *ac, bool live);
 
 /* ---- validation work hand-off (ra_worker.c) ---- */
 
-/* Wake-ups from the LISTEN thread to idle validation workers. */
+/* Tasks handed from the challenge handler to this instance's validation
+ * workers, at most this many at once; beyond, workers find them in the
+ * database. */
+#define RA_QUEUE_CAP 1024
+/* Seconds a task stays leased to this instance: longer than any
+ * validation attempt. */
+#define RA_LEASE_SECONDS 120
+
+/* Validation work for idle workers: tasks handed over in memory, and
+ * wake-ups (from the LISTEN thread) to look for tasks in the database. */
 struct ra_queue {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	/* guards: wakeups, stopping */
-	unsigned wakeups;
-	unsigned max_wakeups;
+	/* guards: everything below but ready */
+	struct sa_task *tasks; /* ring of RA_QUEUE_CAP */
+	unsigned head, ntasks;
+	unsigned reserved; /* slots promised to ra_queue_push() */
+	unsigned db_looks; /* wake-ups to claim from the database */
+	unsigned max_db_looks;
 	bool stopping;
 	bool ready; /* lock and cond initialised */
 };
+
+/* Promises a slot for a task about to be leased to this instance; false
+ * when the queue is full (lease nothing; workers find it in the
+ * database). Every true is followed by ra_queue_push() or
+ * ra_queue_cancel(). */
+bool ra_queue_reserve(struct ra_queue *q);
+/* Hands T (leased to this instance) to a worker, using a reservation. */
+void ra_queue_push(struct ra_queue *q, const struct sa_task *t);
+void ra_queue_cancel(struct ra_queue *q);
 
 /* ---- the server context ---- */
 
@@ -142,7 +180,7 @@ struct wfe_ctx {
 	struct sa_pool *pool;
 	struct ca_ctx *ca;
 	struct wfe_nonces nonces;
-	struct wfe_keycache keys;
+	struct wfe_acctcache accounts;
 	struct MHD_Daemon *daemon;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;

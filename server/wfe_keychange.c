@@ -96,6 +96,7 @@ wfe_handle_key_change(struct wfe_req *req, struct cb_problem *prob)
 		goto out;
 	src = sa_account_change_key(
 	    db, req->account.id, inner.jwk.json, inner.jwk.thumbprint);
+	wfe_acctcache_forget(&req->ctx->accounts, req->account.id);
 	if (src == SA_CONFLICT) {
 		wfe_key_conflict(req, db, &inner, prob);
 		goto out;

@@ -125,7 +125,7 @@ wfe_ctx_clear(struct wfe_ctx *ctx)
 	free(ctx->root_der);
 	free(ctx->inter_der);
 	wfe_nonces_clear(&ctx->nonces);
-	wfe_keycache_clear(&ctx->keys);
+	wfe_acctcache_clear(&ctx->accounts);
 }
 
 static void
@@ -162,7 +162,7 @@ wfe_serve(const struct cb_config *cfg)
 		conninfo = sa_embedded_conninfo(embedded);
 	}
 	wfe_block_signals();
-	if (wfe_keycache_init(&ctx.keys) != 0 ||
+	if (wfe_acctcache_init(&ctx.accounts) != 0 ||
 	    wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix, cfg->nonce_lifetime,
 	        cfg->test_nonce_reject_percent) != 0 ||
 	    wfe_storage_start(&ctx, conninfo) != 0 ||

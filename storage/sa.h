@@ -174,9 +174,13 @@ int sa_challenge_get(
 void sa_challenge_clear(struct sa_challenge *ch);
 /* Queues validation: PENDING -> PROCESSING when the challenge and its
  * authorization are pending, the authorization has not expired and no
- * other challenge of it is processing or valid; then NOTIFYs the workers.
- * SA_CONFLICT if the condition fails (the caller re-reads the state). */
-int sa_challenge_begin(struct sa_conn *c, int64_t challenge_id) CB_MUSTCHECK;
+ * other challenge of it is processing or valid. With LEASE_SECONDS > 0
+ * the task is leased to the caller, who validates it (another instance
+ * takes it over only once the lease ends); with 0 every instance's
+ * workers are NOTIFYed. SA_CONFLICT if the condition fails (the caller
+ * re-reads the state). */
+int sa_challenge_begin(
+    struct sa_conn *c, int64_t challenge_id, int lease_seconds) CB_MUSTCHECK;
 
 /* ---- the validation work queue (sa_queue.c) ---- */
 
@@ -203,11 +207,28 @@ int sa_task_claim(
 int sa_task_finish(struct sa_conn *c, const struct sa_task *t, bool valid,
     const char *error_json, const char *record_json,
     time_t authz_expires) CB_MUSTCHECK;
-/* LISTENs on the queue's channel on C (a dedicated connection). */
+/* Gives up the lease of a task that will not be validated here (shutting
+ * down), so any instance's workers may claim it at once. */
+int sa_task_release(struct sa_conn *c, int64_t challenge_id) CB_MUSTCHECK;
+
+/* What a LISTEN connection heard. */
+#define SA_NOTICE_MAX_ACCOUNTS 32
+struct sa_notices {
+	bool work; /* validation work was queued for any worker */
+	/* Accounts changed (contact, key, status), by any instance. */
+	int naccounts;
+	int64_t accounts[SA_NOTICE_MAX_ACCOUNTS];
+	bool accounts_overflow; /* more changed than fit: assume all did */
+};
+
+/* LISTENs on C (a dedicated connection) for queued work and account
+ * changes. */
 int sa_queue_listen(struct sa_conn *c) CB_MUSTCHECK;
-/* Waits up to TIMEOUT_MS for a notification on C. 0 when notified or timed
- * out, -1 if the connection failed (reopen it and LISTEN again). */
-int sa_queue_wait(struct sa_conn *c, int timeout_ms) CB_MUSTCHECK;
+/* Waits up to TIMEOUT_MS for notifications on C and reports them in OUT.
+ * 0 when notified or timed out, -1 if the connection failed (reopen it,
+ * LISTEN again, and assume anything may have changed meanwhile). */
+int sa_queue_wait(
+    struct sa_conn *c, int timeout_ms, struct sa_notices *out) CB_MUSTCHECK;
 
 /* ---- orders (sa_order.c) ---- */
 

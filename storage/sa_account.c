@@ -10,6 +10,11 @@
 	"id, status, jwk, thumbprint, contact,"                                \
 	" floor(extract(epoch FROM created))::bigint"
 
+/* Ends a change of account u.id: every instance's listener hears of it at
+ * commit and forgets what it cached (server/wfe_acctcache.c). */
+#define SA_ACCOUNT_NOTIFY                                                      \
+	" SELECT pg_notify('" SA_ACCOUNT_CHANNEL "', u.id::text) FROM u"
+
 static const struct sa_stmt sa_account_insert_stmt = {
     SA_STMT_ACCOUNT_INSERT,
     "sa_account_insert",
@@ -35,23 +40,25 @@ static const struct sa_stmt sa_account_get_by_thumbprint_stmt = {
 static const struct sa_stmt sa_account_update_contact_stmt = {
     SA_STMT_ACCOUNT_UPDATE_CONTACT,
     "sa_account_update_contact",
-    "UPDATE accounts SET contact = $2::text WHERE id = $1::bigint",
+    "WITH u AS (UPDATE accounts SET contact = $2::text"
+    "  WHERE id = $1::bigint RETURNING id)" SA_ACCOUNT_NOTIFY,
     2,
 };
 
 static const struct sa_stmt sa_account_deactivate_stmt = {
     SA_STMT_ACCOUNT_DEACTIVATE,
     "sa_account_deactivate",
-    "UPDATE accounts SET status = 'deactivated'"
-    " WHERE id = $1::bigint AND status = 'valid'",
+    "WITH u AS (UPDATE accounts SET status = 'deactivated'"
+    "  WHERE id = $1::bigint AND status = 'valid' RETURNING "
+    "id)" SA_ACCOUNT_NOTIFY,
     1,
 };
 
 static const struct sa_stmt sa_account_change_key_stmt = {
     SA_STMT_ACCOUNT_CHANGE_KEY,
     "sa_account_change_key",
-    "UPDATE accounts SET jwk = $2::text, thumbprint = $3::text"
-    " WHERE id = $1::bigint",
+    "WITH u AS (UPDATE accounts SET jwk = $2::text, thumbprint = $3::text"
+    "  WHERE id = $1::bigint RETURNING id)" SA_ACCOUNT_NOTIFY,
     3,
 };
 
@@ -144,7 +151,8 @@ out:
 	return rc;
 }
 
-/* Runs an UPDATE of one account; SA_NOTFOUND if it changed no row. */
+/* Runs a change of one account (a row per changed account, see
+ * SA_ACCOUNT_NOTIFY); SA_NOTFOUND if it changed none. */
 static int
 sa_account_update(
     struct sa_conn *c, const struct sa_stmt *st, const char *const *vals)
@@ -153,7 +161,7 @@ sa_account_update(
 	int rc;
 
 	rc = sa_exec(c, st, vals, NULL, NULL, &r);
-	if (rc == SA_OK && sa_cmd_rows(r) == 0)
+	if (rc == SA_OK && PQntuples(r) == 0)
 		rc = SA_NOTFOUND;
 	PQclear(r);
 	return rc;

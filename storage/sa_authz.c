@@ -87,7 +87,8 @@ static const struct sa_stmt sa_challenge_begin_stmt = {
     SA_STMT_CHALLENGE_BEGIN,
     "sa_challenge_begin",
     "WITH u AS (UPDATE challenges c"
-    "  SET status = 'processing', lease_until = NULL"
+    "  SET status = 'processing', lease_until = CASE WHEN $2::integer > 0"
+    "   THEN now() + make_interval(secs => $2::integer) END"
     "  FROM authzs a"
     "  WHERE c.id = $1::bigint AND a.id = c.authz_id"
     "  AND c.status = 'pending' AND a.status = 'pending'"
@@ -99,8 +100,11 @@ static const struct sa_stmt sa_challenge_begin_stmt = {
     "   WHERE s.authz_id = c.authz_id"
     "   AND s.status IN ('processing', 'valid')) = 0"
     "  RETURNING c.id)"
-    " SELECT pg_notify('" SA_QUEUE_CHANNEL "', id::text) FROM u",
-    1,
+    /* A leased task is the caller's to hand over; others wait for
+     * workers to notice it. */
+    " SELECT (SELECT pg_notify('" SA_QUEUE_CHANNEL "', u.id::text)"
+    "  WHERE $2::integer = 0) IS NULL FROM u",
+    2,
 };
 
 void
@@ -277,10 +281,11 @@ out:
 }
 
 int
-sa_challenge_begin(struct sa_conn *c, int64_t challenge_id)
+sa_challenge_begin(struct sa_conn *c, int64_t challenge_id, int lease_seconds)
 {
-	char idbuf[SA_I64_BUF];
-	const char *vals[] = {sa_i64(idbuf, challenge_id)};
+	char idbuf[SA_I64_BUF], lbuf[SA_I64_BUF];
+	const char *vals[] = {
+	    sa_i64(idbuf, challenge_id), sa_i64(lbuf, lease_seconds)};
 	const struct sa_batch_item items[] = {
 	    {&sa_challenge_lock_authz_stmt, vals, NULL, NULL},
 	    {&sa_challenge_begin_stmt, vals, NULL, NULL},

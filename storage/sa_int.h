@@ -30,6 +30,7 @@ enum sa_stmt_id {
 	SA_STMT_CHALLENGE_BEGIN,
 	SA_STMT_TASK_CLAIM,
 	SA_STMT_TASK_FINISH,
+	SA_STMT_TASK_RELEASE,
 	SA_STMT_ORDER_INSERT,
 	SA_STMT_ORDER_GET,
 	SA_STMT_ORDER_GET_FOR_UPDATE,
@@ -62,8 +63,10 @@ struct sa_conn {
 	bool begin_pending;
 };
 
-/* The LISTEN/NOTIFY channel of the validation queue. */
+/* The LISTEN/NOTIFY channels: validation work queued for any worker,
+ * and accounts changed (the payload is the account id). */
 #define SA_QUEUE_CHANNEL "cobble_tasks"
+#define SA_ACCOUNT_CHANNEL "cobble_accounts"
 
 /* Room for an int64 in decimal, with sign and NUL. */
 #define SA_I64_BUF 24

@@ -45,6 +45,14 @@ sa_conn_setup(struct sa_conn *c)
 {
 	c->prepared = 0;
 	c->begin_pending = false;
+	/* Every statement is a keyed lookup. Without this the planner
+	 * picks sequential scans and hash joins while the statistics are
+	 * missing or old (a fresh database's first minute, a table that
+	 * just grew), and a cached generic plan keeps them: each request
+	 * then reads whole tables. */
+	if (sa_exec_simple(c, "SET enable_seqscan = off", "enable_seqscan") !=
+	    SA_OK)
+		return SA_ERR;
 	if (c->synchronous_commit)
 		return SA_OK;
 	return sa_exec_simple(

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cb_log.h"
@@ -103,20 +104,61 @@ out:
 	return rc;
 }
 
+static const struct sa_stmt sa_task_release_stmt = {
+    SA_STMT_TASK_RELEASE,
+    "sa_task_release",
+    "UPDATE challenges SET lease_until = NULL"
+    " WHERE id = $1::bigint AND status = 'processing'",
+    1,
+};
+
+int
+sa_task_release(struct sa_conn *c, int64_t challenge_id)
+{
+	char idbuf[SA_I64_BUF];
+	const char *vals[] = {sa_i64(idbuf, challenge_id)};
+	PGresult *r = NULL;
+	int rc;
+
+	rc = sa_exec(c, &sa_task_release_stmt, vals, NULL, NULL, &r);
+	PQclear(r);
+	return rc;
+}
+
 int
 sa_queue_listen(struct sa_conn *c)
 {
-	return sa_exec_simple(c, "LISTEN " SA_QUEUE_CHANNEL, "listen");
+	return sa_exec_simple(c,
+	    "LISTEN " SA_QUEUE_CHANNEL "; LISTEN " SA_ACCOUNT_CHANNEL,
+	    "listen");
 }
 
-/* Frees the notifications libpq has parsed; returns how many. */
+static void
+sa_notices_add_account(struct sa_notices *out, const char *payload)
+{
+	char *end;
+	long long id = strtoll(payload, &end, 10);
+
+	if (*end != '\0' || id <= 0 ||
+	    out->naccounts == SA_NOTICE_MAX_ACCOUNTS) {
+		out->accounts_overflow = true;
+		return;
+	}
+	out->accounts[out->naccounts++] = id;
+}
+
+/* Moves the notifications libpq has parsed into OUT; returns how many. */
 static int
-sa_queue_drain(struct sa_conn *c)
+sa_queue_drain(struct sa_conn *c, struct sa_notices *out)
 {
 	PGnotify *n;
 	int count = 0;
 
 	while ((n = PQnotifies(c->pg)) != NULL) {
+		if (strcmp(n->relname, SA_ACCOUNT_CHANNEL) == 0)
+			sa_notices_add_account(out, n->extra);
+		else
+			out->work = true;
 		PQfreemem(n);
 		count++;
 	}
@@ -145,11 +187,12 @@ sa_queue_readable(struct sa_conn *c, int timeout_ms, int *err)
 }
 
 int
-sa_queue_wait(struct sa_conn *c, int timeout_ms)
+sa_queue_wait(struct sa_conn *c, int timeout_ms, struct sa_notices *out)
 {
 	int err = 0;
 
-	if (sa_queue_drain(c) > 0)
+	memset(out, 0, sizeof(*out));
+	if (sa_queue_drain(c, out) > 0)
 		return 0;
 	if (!sa_queue_readable(c, timeout_ms, &err))
 		return err;
@@ -163,6 +206,6 @@ sa_queue_wait(struct sa_conn *c, int timeout_ms)
 		if (!sa_queue_readable(c, 0, &err))
 			break;
 	}
-	(void)sa_queue_drain(c);
+	(void)sa_queue_drain(c, out);
 	return err;
 }

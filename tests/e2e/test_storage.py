@@ -23,7 +23,7 @@ import requests
 import conftest
 from e2e_util import (Acme, Http01Server, Key, assert_problem, b64u,
     check_issued, free_port, key_authorization, load_cert, make_csr,
-    make_tmpdir, split_pem, write)
+    jws, make_tmpdir, split_pem, write)
 
 from cryptography.hazmat.primitives import hashes, serialization
 
@@ -486,6 +486,8 @@ def test_two_instances_one_database(ext, pg, dns):
 		issue(cc, h01, ["spread2.cobble.test"], c.dir, via=cb)
 		assert pg.one("SELECT count(*) FROM certificates",
 		    "cobbletwo") == "2"
+
+		_account_changes_reach_the_other(b, c)
 		b.stop()
 		c.stop()
 		ok = True
@@ -493,6 +495,41 @@ def test_two_instances_one_database(ext, pg, dns):
 		h01.close()
 		b.cleanup(keep=not ok)
 		c.cleanup(keep=not ok)
+
+
+def _account_changes_reach_the_other(b, c):
+	"""Each instance caches the accounts that sign requests; a key
+	change or deactivation made through B must hold at C at once."""
+	key = Key.generate()
+	cb = client(b, key)
+	cb.register()
+	cc = client(c, key)
+	cc.kid = rebase(cb.kid, cc)
+	for _ in range(3):  # C has the account cached
+		r = cc.post(cc.kid, None)
+		assert r.status_code == 200, r.text
+	new = Key.generate()
+	inner = jws(new, {"account": cb.kid, "oldKey": key.jwk()},
+	    cb.dir["keyChange"])
+	r = cb.post(cb.dir["keyChange"], inner)
+	assert r.status_code == 200, r.text
+	deadline = time.monotonic() + 2
+	while True:  # the notification takes milliseconds, not seconds
+		r = cc.post(cc.kid, None)
+		if r.status_code != 200 or time.monotonic() > deadline:
+			break
+	assert r.status_code in (400, 403), (r.status_code, r.text)
+	cb.key = cc.key = new
+	r = cc.post(cc.kid, None)
+	assert r.status_code == 200, r.text
+	r = cb.post(cb.kid, {"status": "deactivated"})
+	assert r.status_code == 200, r.text
+	deadline = time.monotonic() + 2
+	while True:
+		r = cc.post(cc.kid, None)
+		if r.status_code != 200 or time.monotonic() > deadline:
+			break
+	assert_problem(r, "unauthorized", 403)
 
 
 # ---- 3: lost connections, a database that goes away ----

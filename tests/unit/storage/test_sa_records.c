@@ -591,7 +591,7 @@ test_authz_valid_deactivate(void **state)
 	assert_int_equal(
 	    sa_authz_find_valid(c1, acct, &ident, false, now, &found),
 	    SA_NOTFOUND); /* pending */
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(t.challenge_id, az.challenges[0].id);
 	assert_int_equal(
@@ -636,37 +636,37 @@ test_challenge_begin(void **state)
 	order_authz(new_order(acct, "b.example", now + 600), &az);
 	/* Inside the caller's transaction: undone by its rollback. */
 	assert_int_equal(sa_tx_begin(c1), SA_OK);
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
 	sa_tx_rollback(c1);
 	assert_int_equal(sa_challenge_get(c1, az.challenges[0].id, &ch), SA_OK);
 	assert_int_equal(ch.status, SA_STATUS_PENDING);
 	sa_challenge_clear(&ch);
 
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
 	assert_false(sa_in_tx(c1));
 	assert_int_equal(sa_challenge_get(c2, az.challenges[0].id, &ch), SA_OK);
 	assert_int_equal(ch.status, SA_STATUS_PROCESSING);
 	sa_challenge_clear(&ch);
 	/* Already processing; a sibling is processing. */
 	assert_int_equal(
-	    sa_challenge_begin(c1, az.challenges[0].id), SA_CONFLICT);
+	    sa_challenge_begin(c1, az.challenges[0].id, 0), SA_CONFLICT);
 	assert_int_equal(
-	    sa_challenge_begin(c2, az.challenges[1].id), SA_CONFLICT);
+	    sa_challenge_begin(c2, az.challenges[1].id, 0), SA_CONFLICT);
 	/* A sibling is valid. */
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(
 	    sa_task_finish(c1, &t, true, NULL, "[]", now + 900), SA_OK);
 	assert_int_equal(
-	    sa_challenge_begin(c1, az.challenges[1].id), SA_CONFLICT);
+	    sa_challenge_begin(c1, az.challenges[1].id, 0), SA_CONFLICT);
 	/* The authorization expired, or was deactivated. */
 	order_authz(new_order(acct, "old.example", now - 10), &old);
 	assert_int_equal(
-	    sa_challenge_begin(c1, old.challenges[0].id), SA_CONFLICT);
+	    sa_challenge_begin(c1, old.challenges[0].id, 0), SA_CONFLICT);
 	order_authz(new_order(acct, "dead.example", now + 600), &dead);
 	assert_int_equal(sa_authz_deactivate(c1, dead.id), SA_OK);
 	assert_int_equal(
-	    sa_challenge_begin(c1, dead.challenges[0].id), SA_CONFLICT);
-	assert_int_equal(sa_challenge_begin(c1, 999999), SA_NOTFOUND);
+	    sa_challenge_begin(c1, dead.challenges[0].id, 0), SA_CONFLICT);
+	assert_int_equal(sa_challenge_begin(c1, 999999, 0), SA_NOTFOUND);
 	assert_false(sa_in_tx(c1));
 	sa_authz_clear(&az);
 	sa_authz_clear(&old);
@@ -683,7 +683,7 @@ begin_main(void *arg)
 {
 	struct begin_thread *b = arg;
 
-	b->rc = sa_challenge_begin(c2, b->challenge_id);
+	b->rc = sa_challenge_begin(c2, b->challenge_id, 0);
 	return NULL;
 }
 
@@ -739,7 +739,7 @@ test_challenge_begin_concurrent(void **state)
 		    &az);
 		assert_int_equal(sa_tx_begin(c1), SA_OK);
 		assert_int_equal(
-		    sa_challenge_begin(c1, az.challenges[0].id), SA_OK);
+		    sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
 		b.challenge_id = az.challenges[1].id;
 		b.rc = 1;
 		assert_int_equal(pthread_create(&th, NULL, begin_main, &b), 0);
@@ -774,14 +774,16 @@ test_challenge_begin_round_trips(void **state)
 	assert_non_null(fresh);
 	order_authz(new_order(acct, "rt1.example", time(NULL) + 600), &az);
 	sa_test_trace_start(fresh, &tr);
-	assert_int_equal(sa_challenge_begin(fresh, az.challenges[0].id), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(fresh, az.challenges[0].id, 0), SA_OK);
 	assert_int_equal(sa_test_trace_stop(fresh, &tr), 1);
 	sa_authz_clear(&az);
 	order_authz(new_order(acct, "rt2.example", time(NULL) + 600), &az);
 	sa_test_trace_start(fresh, &tr);
-	assert_int_equal(sa_challenge_begin(fresh, az.challenges[1].id), SA_OK);
 	assert_int_equal(
-	    sa_challenge_begin(fresh, az.challenges[0].id), SA_CONFLICT);
+	    sa_challenge_begin(fresh, az.challenges[1].id, 0), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(fresh, az.challenges[0].id, 0), SA_CONFLICT);
 	assert_int_equal(sa_test_trace_stop(fresh, &tr), 2);
 	assert_false(sa_in_tx(fresh));
 	sa_authz_clear(&az);
@@ -797,23 +799,27 @@ test_queue(void **state)
 	struct sa_authz az = {0}, az2 = {0};
 	struct sa_challenge ch = {0};
 	struct sa_task t = {0}, t2 = {0};
+	struct sa_notices n;
 	time_t now = time(NULL);
 	int64_t start;
+	int heard = 0;
 
 	(void)state;
 	assert_non_null(l);
 	drain_queue();
 	assert_int_equal(sa_queue_listen(l), SA_OK);
 	start = now_ms();
-	assert_int_equal(sa_queue_wait(l, 100), 0);
+	assert_int_equal(sa_queue_wait(l, 100, &n), 0);
 	assert_true(now_ms() - start >= 90); /* timed out */
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_NOTFOUND);
 
 	order_authz(new_order(acct, "q.example", now + 600), &az);
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[1].id), SA_OK);
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[1].id, 0), SA_OK);
 	start = now_ms();
-	assert_int_equal(sa_queue_wait(l, 10000), 0);
+	assert_int_equal(sa_queue_wait(l, 10000, &n), 0);
 	assert_true(now_ms() - start < 5000); /* woken */
+	assert_true(n.work);
+	assert_int_equal(n.naccounts, 0);
 
 	/* Locked by an open claim: skipped, not waited for. */
 	assert_int_equal(sa_tx_begin(c1), SA_OK);
@@ -855,7 +861,8 @@ test_queue(void **state)
 
 	/* Failure: challenge and authorization invalid, expiry unchanged. */
 	order_authz(new_order(acct, "bad.example", now + 600), &az2);
-	assert_int_equal(sa_challenge_begin(c1, az2.challenges[0].id), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(c1, az2.challenges[0].id, 0), SA_OK);
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(sa_task_finish(c1, &t, false,
 	                     "{\"type\":\"urn:ietf:params:acme:error:"
@@ -871,9 +878,40 @@ test_queue(void **state)
 	assert_int_equal(az2.status, SA_STATUS_INVALID);
 	assert_int_equal(az2.expires, now + 600);
 
+	/* Leased to the caller: no notification, nobody else claims it
+	 * until the lease is given back. */
+	sa_authz_clear(&az2);
+	order_authz(new_order(acct, "lease.example", now + 600), &az2);
+	assert_int_equal(sa_queue_wait(l, 200, &n), 0); /* bad.example's */
+	assert_int_equal(
+	    sa_challenge_begin(c1, az2.challenges[0].id, 60), SA_OK);
+	assert_int_equal(sa_queue_wait(l, 300, &n), 0);
+	assert_false(n.work);
+	assert_int_equal(sa_task_claim(c2, 60, &t2), SA_NOTFOUND);
+	assert_int_equal(sa_task_release(c1, az2.challenges[0].id), SA_OK);
+	assert_int_equal(sa_task_claim(c2, 60, &t2), SA_OK);
+	assert_int_equal(t2.challenge_id, az2.challenges[0].id);
+	assert_string_equal(t2.thumbprint, "queue-a");
+
+	/* Account changes are announced with the account's id. */
+	assert_int_equal(sa_account_update_contact(c1, acct, "[]"), SA_OK);
+	assert_int_equal(
+	    sa_account_change_key(c1, acct, "{\"k\":9}", "queue-b"), SA_OK);
+	assert_int_equal(sa_account_deactivate(c1, acct), SA_OK);
+	assert_int_equal(sa_account_deactivate(c1, acct), SA_NOTFOUND);
+	for (int i = 0; heard < 3 && i < 50; i++) {
+		assert_int_equal(sa_queue_wait(l, 200, &n), 0);
+		assert_false(n.accounts_overflow);
+		for (int k = 0; k < n.naccounts; k++, heard++)
+			assert_int_equal(n.accounts[k], acct);
+	}
+	assert_int_equal(heard, 3);
+	assert_int_equal(sa_queue_wait(l, 200, &n), 0);
+	assert_int_equal(n.naccounts, 0); /* not for the failed one */
+
 	/* A listening connection the server drops reports it. */
 	assert_int_equal(sa_test_kill_backend(c1, l), 1);
-	assert_int_equal(sa_queue_wait(l, 2000), -1);
+	assert_int_equal(sa_queue_wait(l, 2000, &n), -1);
 	sa_conn_close(l);
 	sa_authz_clear(&az);
 	sa_authz_clear(&az2);
