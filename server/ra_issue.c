@@ -4,6 +4,7 @@
  * the certificate exists for clients only once that commits. */
 #include "wfe_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,9 +92,12 @@ ra_lock_ready_order(struct wfe_req *req, struct sa_conn *db, int64_t id,
 	return 0;
 }
 
+/* Signs and records the certificate of O: the statement that records it
+ * also commits the transaction (see ra_finalize()). O then shows the
+ * order as stored: valid, with the certificate's serial. */
 static int
-ra_sign_and_record(struct wfe_req *req, struct sa_conn *db,
-    const struct sa_order *o, const struct ca_csr *csr, struct cb_problem *prob)
+ra_sign_and_record(struct wfe_req *req, struct sa_conn *db, struct sa_order *o,
+    const struct ca_csr *csr, struct cb_problem *prob)
 {
 	const char **names = cb_calloc((size_t)o->nauthz, sizeof(*names));
 	struct ca_issue_req ir = {0};
@@ -123,11 +127,14 @@ ra_sign_and_record(struct wfe_req *req, struct sa_conn *db,
 	pa_fqdn_set_hash(names, o->nauthz, nc.fqdn_set_hash);
 	nc.names = names;
 	nc.nnames = o->nauthz;
-	if (sa_cert_insert(db, &nc) != SA_OK) {
+	if (sa_tx_commit_with_next(db) != SA_OK ||
+	    sa_cert_insert(db, &nc) != SA_OK) {
 		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "cannot record the certificate");
 		goto out;
 	}
+	o->status = SA_STATUS_VALID;
+	snprintf(o->cert_serial, sizeof(o->cert_serial), "%s", cert.serial);
 	wfe_log(req, LOG_NOTICE,
 	    "cert issued serial=%s order=%" PRId64 " acct=%" PRId64
 	    " names=%d first=%s",
@@ -141,7 +148,8 @@ out:
 
 int
 ra_finalize(struct wfe_req *req, struct sa_conn *db, int64_t order_id,
-    const struct wfe_finalize *fin, struct cb_problem *prob)
+    const struct wfe_finalize *fin, struct sa_order *out,
+    struct cb_problem *prob)
 {
 	struct sa_order o = {0};
 	struct ca_csr csr = {0};
@@ -157,16 +165,15 @@ ra_finalize(struct wfe_req *req, struct sa_conn *db, int64_t order_id,
 		goto out;
 	}
 	in_tx = true;
+	/* One round trip locks the order, one records the certificate and
+	 * commits. */
 	if (ra_lock_ready_order(req, db, order_id, &o, prob) != 0 ||
 	    ra_check_csr_names(&csr, &o, prob) != 0 ||
 	    ra_sign_and_record(req, db, &o, &csr, prob) != 0)
 		goto out;
 	in_tx = false;
-	if (sa_tx_commit(db) != SA_OK) {
-		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot commit the issuance");
-		goto out;
-	}
+	*out = o;
+	memset(&o, 0, sizeof(o));
 	rc = 0;
 out:
 	if (in_tx)

@@ -184,26 +184,16 @@ ra_idents_key(const struct sa_new_authz *authz, int n)
 	return key;
 }
 
+/* Gives every authorization that is not reused an expiry and
+ * challenges. */
 static int
-ra_prepare_authzs(struct wfe_req *req, struct sa_conn *db,
-    struct sa_new_authz *authz, int n, time_t now, struct cb_problem *prob)
+ra_prepare_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
+    time_t now, struct cb_problem *prob)
 {
-	const struct cb_config *cfg = req->ctx->cfg;
-
 	for (int i = 0; i < n; i++) {
-		/* Reuse only authorizations that outlive the new order, so
-		 * a slow client's order does not turn invalid under it. */
-		int rc = sa_authz_find_valid(db, req->account.id,
-		    &authz[i].ident, authz[i].wildcard,
-		    now + cfg->order_lifetime, &authz[i].reuse_id);
-
-		if (rc == SA_OK)
+		if (authz[i].reuse_id != 0)
 			continue;
-		if (rc != SA_NOTFOUND)
-			return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-			    "cannot look up authorizations");
-		authz[i].reuse_id = 0;
-		authz[i].expires = now + cfg->pending_authz_lifetime;
+		authz[i].expires = now + req->ctx->cfg->pending_authz_lifetime;
 		if (ra_fill_challenges(&authz[i], prob) != 0)
 			return -1;
 	}
@@ -225,14 +215,37 @@ ra_fresh_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
 	return 0;
 }
 
+/* Looks up what the order may reuse: an identical pending order (into
+ * *PENDING_ID) and valid authorizations (into AUTHZ). */
+static int
+ra_find_reusable(struct wfe_req *req, struct sa_conn *db,
+    const struct wfe_new_order *no, const char *key, struct sa_new_authz *authz,
+    int n, time_t now, int64_t *pending_id, struct cb_problem *prob)
+{
+	/* RFC 8555 leaves reuse to the CA: an identical pending order
+	 * (no validity requested) is returned again. Authorizations are
+	 * reused only if they outlive the new order, so a slow client's
+	 * order does not turn invalid under it. */
+	bool orders = no->not_before == 0 && no->not_after == 0;
+
+	if (sa_order_find_reusable(db, req->account.id, orders ? key : NULL,
+	        now, authz, n, now + req->ctx->cfg->order_lifetime,
+	        pending_id) != SA_OK)
+		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "cannot look up orders and authorizations");
+	return 0;
+}
+
 int
 ra_new_order(struct wfe_req *req, struct sa_conn *db,
-    const struct wfe_new_order *no, int64_t *order_id, struct cb_problem *prob)
+    const struct wfe_new_order *no, struct sa_order *out,
+    struct cb_problem *prob)
 {
 	const struct cb_config *cfg = req->ctx->cfg;
 	struct sa_new_authz *authz = NULL;
 	struct sa_new_order so = {0};
 	time_t now = time(NULL);
+	int64_t order_id = 0;
 	char *key = NULL;
 	int n = 0, rc = -1, src;
 
@@ -241,22 +254,22 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	    ra_check_validity(cfg, no, now, prob) != 0)
 		goto out;
 	key = ra_idents_key(authz, n);
-	/* RFC 8555 leaves reuse to the CA: an identical pending order
-	 * (no validity requested) is returned again. */
-	if (no->not_before == 0 && no->not_after == 0) {
-		src = sa_order_find_pending(
-		    db, req->account.id, key, now, order_id);
+	if (ra_find_reusable(
+	        req, db, no, key, authz, n, now, &order_id, prob) != 0)
+		goto out;
+	if (order_id != 0) {
+		src = sa_order_get(db, order_id, out);
 		if (src == SA_OK) {
 			rc = 0;
 			goto out;
 		}
 		if (src != SA_NOTFOUND) {
 			cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-			    "cannot look up orders");
+			    "cannot load the order");
 			goto out;
 		}
 	}
-	if (ra_prepare_authzs(req, db, authz, n, now, prob) != 0)
+	if (ra_prepare_authzs(req, authz, n, now, prob) != 0)
 		goto out;
 	so.account_id = req->account.id;
 	so.expires = now + cfg->order_lifetime;
@@ -265,12 +278,12 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	so.idents_key = key;
 	so.nauthz = n;
 	so.authz = authz;
-	src = sa_order_insert(db, &so, order_id);
+	src = sa_order_insert(db, &so, &order_id, out);
 	/* A reused authorization changed meanwhile (deactivated, expired):
 	 * create fresh ones instead, once. */
 	if (src == SA_CONFLICT &&
 	    ra_fresh_authzs(req, authz, n, now, prob) == 0)
-		src = sa_order_insert(db, &so, order_id);
+		src = sa_order_insert(db, &so, &order_id, out);
 	if (src != SA_OK) {
 		cb_problem_set(
 		    prob, CB_PROB_SERVER_INTERNAL, "cannot store the order");

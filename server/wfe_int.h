@@ -367,14 +367,16 @@ enum sa_status ra_order_status(const struct sa_order *o, time_t now);
 /* An authorization's status at NOW (pending/valid past expiry: expired). */
 enum sa_status ra_authz_status(
     enum sa_status stored, time_t expires, time_t now);
-/* Creates (or reuses) an order for the account of REQ. */
+/* Creates (or reuses) an order for the account of REQ, into OUT. */
 int ra_new_order(struct wfe_req *req, struct sa_conn *db,
-    const struct wfe_new_order *no, int64_t *order_id,
+    const struct wfe_new_order *no, struct sa_order *out,
     struct cb_problem *prob) CB_MUSTCHECK;
 /* Checks the CSR against ORDER and policy, signs, records, all in one
- * transaction; the certificate is only released after the commit. */
+ * transaction; the certificate is only released after the commit. OUT
+ * gets the order as stored after it. */
 int ra_finalize(struct wfe_req *req, struct sa_conn *db, int64_t order_id,
-    const struct wfe_finalize *fin, struct cb_problem *prob) CB_MUSTCHECK;
+    const struct wfe_finalize *fin, struct sa_order *out,
+    struct cb_problem *prob) CB_MUSTCHECK;
 /* Starts the validation workers. Returns 0 or -1 (logged). */
 int ra_workers_start(struct wfe_ctx *ctx, const char *conninfo) CB_MUSTCHECK;
 /* Asks the workers to stop and joins them. */

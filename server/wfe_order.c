@@ -45,7 +45,6 @@ wfe_handle_new_order(struct wfe_req *req, struct cb_problem *prob)
 	struct sa_order o = {0};
 	struct sa_conn *db;
 	json_t *body = NULL;
-	int64_t id = 0;
 	int rc = -1;
 
 	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
@@ -53,8 +52,7 @@ wfe_handle_new_order(struct wfe_req *req, struct cb_problem *prob)
 	    wfe_new_order_parse(
 	        body, req->ctx->cfg->max_identifiers, no, prob) != 0 ||
 	    (db = wfe_req_db(req, prob)) == NULL ||
-	    ra_new_order(req, db, no, &id, prob) != 0 ||
-	    wfe_load_order(req, db, id, &o, prob) != 0)
+	    ra_new_order(req, db, no, &o, prob) != 0)
 		goto out;
 	wfe_order_reply(req, &o, 201);
 	rc = 0;
@@ -98,8 +96,7 @@ wfe_handle_finalize(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 	    (db = wfe_req_db(req, prob)) == NULL)
 		goto out;
 	/* ra_finalize() checks the order exists and is this account's. */
-	if (ra_finalize(req, db, id, &fin, prob) != 0 ||
-	    wfe_load_order(req, db, id, &o, prob) != 0)
+	if (ra_finalize(req, db, id, &fin, &o, prob) != 0)
 		goto out;
 	wfe_order_reply(req, &o, 200);
 	rc = 0;

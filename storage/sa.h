@@ -89,6 +89,11 @@ int sa_migrate(struct sa_conn *c) CB_MUSTCHECK;
  * the one reported. */
 int sa_tx_begin(struct sa_conn *c) CB_MUSTCHECK;
 int sa_tx_commit(struct sa_conn *c) CB_MUSTCHECK;
+/* Ends the transaction with the next statement instead: COMMIT goes out
+ * with it, in the same round trip, and that statement's success means
+ * both succeeded. Its failure (or sa_tx_rollback() before it runs)
+ * leaves the transaction to roll back. */
+int sa_tx_commit_with_next(struct sa_conn *c) CB_MUSTCHECK;
 void sa_tx_rollback(struct sa_conn *c);
 
 /* ---- accounts (sa_account.c) ---- */
@@ -266,7 +271,7 @@ struct sa_new_authz {
 	struct sa_ident ident;
 	bool wildcard;
 	int64_t reuse_id; /* an existing authorization, or 0 to create one */
-	time_t expires;   /* for a new authorization */
+	time_t expires;   /* the new authorization's, or the reused one's */
 	int nchallenges;
 	struct sa_new_challenge challenges[SA_MAX_CHALLENGES];
 };
@@ -283,9 +288,19 @@ struct sa_new_order {
 /* Inserts the order, its new authorizations and challenges and the links
  * to reused ones, atomically (one statement). SA_CONFLICT, with nothing
  * written, if a reused authorization is no longer pending or valid, or is
- * another account's. */
+ * another account's. OUT, unless NULL, gets the order as stored (as
+ * sa_order_get() would read it), without reading it back. */
 int sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
-    int64_t *order_id) CB_MUSTCHECK;
+    int64_t *order_id, struct sa_order *out) CB_MUSTCHECK;
+/* What a new order may reuse, in one round trip. With IDENTS_KEY,
+ * *PENDING_ID is the order sa_order_find_pending() finds at NOW, or 0.
+ * For each of the N authorizations to be (AUTHZ[i].ident, .wildcard),
+ * the newest VALID authorization of ACCOUNT_ID for it that expires after
+ * MIN_EXPIRES: its id in AUTHZ[i].reuse_id and expiry in .expires, or
+ * reuse_id 0. */
+int sa_order_find_reusable(struct sa_conn *c, int64_t account_id,
+    const char *idents_key, time_t now, struct sa_new_authz *authz, int n,
+    time_t min_expires, int64_t *pending_id) CB_MUSTCHECK;
 /* The order with its authorizations. */
 int sa_order_get(
     struct sa_conn *c, int64_t id, struct sa_order *out) CB_MUSTCHECK;

@@ -66,6 +66,7 @@ enum sa_cmd_kind {
 	SA_CMD_BEGIN,
 	SA_CMD_PREPARE,
 	SA_CMD_EXEC,
+	SA_CMD_COMMIT,
 };
 
 struct sa_cmd {
@@ -73,8 +74,9 @@ struct sa_cmd {
 	int item; /* index into the batch's items, or -1 for BEGIN */
 };
 
-/* Up to BEGIN, then a preparation and an execution per item. */
-#define SA_BATCH_CMDS (1 + 2 * SA_BATCH_MAX)
+/* Up to BEGIN, then a preparation and an execution per item, then up to
+ * COMMIT. */
+#define SA_BATCH_CMDS (2 + 2 * SA_BATCH_MAX)
 
 /* Queues the commands of a batch and the Sync that ends it; CMDS and
  * *NCMD say what was queued, even when a send fails. */
@@ -107,6 +109,13 @@ sa_batch_send(struct sa_conn *c, const struct sa_batch_item *items, int n,
 		        items[i].vals, items[i].lens, items[i].fmts, 0))
 			return SA_ERR;
 		cmds[(*ncmd)++] = (struct sa_cmd){SA_CMD_EXEC, i};
+	}
+	if (c->commit_pending) {
+		c->commit_pending = false;
+		if (!PQsendQueryParams(
+		        c->pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+			return SA_ERR;
+		cmds[(*ncmd)++] = (struct sa_cmd){SA_CMD_COMMIT, -1};
 	}
 	return PQpipelineSync(c->pg) ? SA_OK : SA_ERR;
 }
@@ -148,8 +157,10 @@ sa_batch_check(struct sa_conn *c, const struct sa_batch_item *items,
 	for (int k = 0; k < ncmd; k++) {
 		const struct sa_stmt *st =
 		    cmds[k].item >= 0 ? items[cmds[k].item].st : NULL;
-		int rc =
-		    sa_result_check(c, res[k], st != NULL ? st->name : "begin");
+		int rc = sa_result_check(c, res[k],
+		    st != NULL                         ? st->name
+		        : cmds[k].kind == SA_CMD_BEGIN ? "begin"
+		                                       : "commit");
 
 		if (rc != SA_OK)
 			return rc;
@@ -214,7 +225,8 @@ sa_exec(struct sa_conn *c, const struct sa_stmt *st, const char *const *vals,
 	int rc;
 
 	*out = NULL;
-	if ((c->prepared & (UINT64_C(1) << st->id)) == 0 || c->begin_pending)
+	if ((c->prepared & (UINT64_C(1) << st->id)) == 0 || c->begin_pending ||
+	    c->commit_pending)
 		return sa_exec_batch(c, &item, 1, out);
 	r = PQexecPrepared(c->pg, st->name, st->nparams, vals, lens, fmts, 0);
 	rc = sa_result_check(c, r, st->name);

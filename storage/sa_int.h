@@ -35,6 +35,7 @@ enum sa_stmt_id {
 	SA_STMT_ORDER_GET,
 	SA_STMT_ORDER_GET_FOR_UPDATE,
 	SA_STMT_ORDER_FIND_PENDING,
+	SA_STMT_ORDER_FIND_REUSABLE,
 	SA_STMT_ORDER_SET_INVALID,
 	SA_STMT_CERT_INSERT,
 	SA_STMT_CERT_GET,
@@ -61,6 +62,9 @@ struct sa_conn {
 	/* sa_tx_begin() was called and BEGIN not sent yet: it goes out with
 	 * the next statement, in the same round trip. */
 	bool begin_pending;
+	/* sa_tx_commit_with_next() was called: COMMIT goes out right after
+	 * the next statement, in the same round trip. */
+	bool commit_pending;
 };
 
 /* The LISTEN/NOTIFY channels: validation work queued for any worker,

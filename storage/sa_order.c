@@ -54,7 +54,7 @@ static const struct sa_stmt sa_order_insert_stmt = {
     "  JOIN p ON p.pos = t.pos JOIN a ON a.id = p.id ORDER BY t.n),"
     " l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
     "  SELECT o.id, p.id, p.pos - 1 FROM o, p)"
-    " SELECT id FROM o",
+    " SELECT o.id, p.id FROM o, p ORDER BY p.pos",
     13,
 };
 
@@ -102,6 +102,23 @@ static const struct sa_stmt sa_order_find_pending_stmt = {
     "  OR a.expires <= to_timestamp($3::double precision)))"
     " ORDER BY o.id DESC LIMIT 1",
     3,
+};
+
+/* For each identifier (in order), the newest valid authorization of the
+ * account that outlives $5: one index probe each (authzs_valid). */
+static const struct sa_stmt sa_order_find_reusable_stmt = {
+    SA_STMT_ORDER_FIND_REUSABLE,
+    "sa_order_find_reusable",
+    "SELECT t.i, a.id, floor(extract(epoch FROM a.expires))::bigint"
+    " FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY"
+    "  AS t (type, value, wildcard, i)"
+    " CROSS JOIN LATERAL (SELECT id, expires FROM authzs"
+    "  WHERE account_id = $1::bigint AND ident_type = t.type"
+    "  AND ident_value = t.value AND wildcard = t.wildcard"
+    "  AND status = 'valid'"
+    "  AND expires > to_timestamp($5::double precision)"
+    "  ORDER BY id DESC LIMIT 1) a",
+    5,
 };
 
 static const struct sa_stmt sa_order_set_invalid_stmt = {
@@ -214,9 +231,39 @@ sa_time_param(char *buf, time_t t)
 	return t == 0 ? NULL : sa_i64(buf, (int64_t)t);
 }
 
+/* Fills OUT with the order O just stored as ROWS (order id, authz id). */
+static void
+sa_order_fill_new(
+    const struct sa_new_order *o, const PGresult *r, struct sa_order *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sa_col_i64(r, 0, 0);
+	out->account_id = o->account_id;
+	out->status = SA_STATUS_PENDING;
+	out->expires = o->expires;
+	out->not_before = o->not_before;
+	out->not_after = o->not_after;
+	out->created = time(NULL);
+	out->authz = cb_calloc((size_t)o->nauthz, sizeof(*out->authz));
+	for (int i = 0; i < o->nauthz; i++) {
+		const struct sa_new_authz *na = &o->authz[i];
+		struct sa_order_authz *oa = &out->authz[i];
+
+		oa->authz_id = sa_col_i64(r, i, 1);
+		oa->ident = na->ident;
+		oa->wildcard = na->wildcard;
+		/* Only valid authorizations are reused (the statement
+		 * checked they still are). */
+		oa->status =
+		    na->reuse_id != 0 ? SA_STATUS_VALID : SA_STATUS_PENDING;
+		oa->expires = na->expires;
+	}
+	out->nauthz = o->nauthz;
+}
+
 int
-sa_order_insert(
-    struct sa_conn *c, const struct sa_new_order *o, int64_t *order_id)
+sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
+    int64_t *order_id, struct sa_order *out)
 {
 	char abuf[SA_I64_BUF], ebuf[SA_I64_BUF], nbbuf[SA_I64_BUF],
 	    nabuf[SA_I64_BUF];
@@ -252,7 +299,15 @@ sa_order_insert(
 		rc = SA_CONFLICT;
 		goto out;
 	}
+	if (PQntuples(r) != o->nauthz) {
+		cb_log(LOG_ERR, "sa: order insert returned %d rows for %d",
+		    PQntuples(r), o->nauthz);
+		rc = SA_ERR;
+		goto out;
+	}
 	*order_id = sa_col_i64(r, 0, 0);
+	if (out != NULL)
+		sa_order_fill_new(o, r, out);
 out:
 	PQclear(r);
 	sa_order_arrays_clear(&arr);
@@ -360,6 +415,78 @@ sa_order_find_pending(struct sa_conn *c, int64_t account_id,
 	*order_id = sa_col_i64(r, 0, 0);
 out:
 	PQclear(r);
+	return rc;
+}
+
+/* Reads the rows of sa_order_find_reusable_stmt into AUTHZ. */
+static void
+sa_order_reusable_read(const PGresult *r, struct sa_new_authz *authz, int n)
+{
+	for (int i = 0; i < n; i++)
+		authz[i].reuse_id = 0;
+	for (int row = 0; row < PQntuples(r); row++) {
+		int64_t i = sa_col_i64(r, row, 0) - 1;
+
+		if (i < 0 || i >= n)
+			continue;
+		authz[i].reuse_id = sa_col_i64(r, row, 1);
+		authz[i].expires = (time_t)sa_col_i64(r, row, 2);
+	}
+}
+
+int
+sa_order_find_reusable(struct sa_conn *c, int64_t account_id,
+    const char *idents_key, time_t now, struct sa_new_authz *authz, int n,
+    time_t min_expires, int64_t *pending_id)
+{
+	char abuf[SA_I64_BUF], nbuf[SA_I64_BUF], mbuf[SA_I64_BUF];
+	const char *types[CB_MAX_IDENTIFIERS], *values[CB_MAX_IDENTIFIERS];
+	const char *wildcards[CB_MAX_IDENTIFIERS];
+	char *atypes = NULL, *avalues = NULL, *awild = NULL;
+	const char *pvals[3], *rvals[5];
+	struct sa_batch_item items[2];
+	PGresult *r[2] = {NULL, NULL};
+	int nitems = 0, rc = SA_ERR;
+
+	*pending_id = 0;
+	if (n < 1 || n > CB_MAX_IDENTIFIERS) {
+		cb_log(LOG_ERR, "sa: reuse lookup for %d identifiers", n);
+		return SA_ERR;
+	}
+	for (int i = 0; i < n; i++) {
+		types[i] = authz[i].ident.type;
+		values[i] = authz[i].ident.value;
+		wildcards[i] = authz[i].wildcard ? "t" : "f";
+	}
+	atypes = sa_text_array(types, n);
+	avalues = sa_text_array(values, n);
+	awild = sa_text_array(wildcards, n);
+	if (idents_key != NULL) {
+		pvals[0] = sa_i64(abuf, account_id);
+		pvals[1] = idents_key;
+		pvals[2] = sa_i64(nbuf, (int64_t)now);
+		items[nitems++] = (struct sa_batch_item){
+		    &sa_order_find_pending_stmt, pvals, NULL, NULL};
+	}
+	rvals[0] = sa_i64(abuf, account_id);
+	rvals[1] = atypes;
+	rvals[2] = avalues;
+	rvals[3] = awild;
+	rvals[4] = sa_i64(mbuf, (int64_t)min_expires);
+	items[nitems++] = (struct sa_batch_item){
+	    &sa_order_find_reusable_stmt, rvals, NULL, NULL};
+	rc = sa_exec_batch(c, items, nitems, r);
+	if (rc != SA_OK)
+		goto out;
+	if (idents_key != NULL && PQntuples(r[0]) > 0)
+		*pending_id = sa_col_i64(r[0], 0, 0);
+	sa_order_reusable_read(r[nitems - 1], authz, n);
+out:
+	PQclear(r[0]);
+	PQclear(r[1]);
+	free(atypes);
+	free(avalues);
+	free(awild);
 	return rc;
 }
 

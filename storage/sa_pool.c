@@ -45,6 +45,7 @@ sa_conn_setup(struct sa_conn *c)
 {
 	c->prepared = 0;
 	c->begin_pending = false;
+	c->commit_pending = false;
 	/* Every statement is a keyed lookup. Without this the planner
 	 * picks sequential scans and hash joins while the statistics are
 	 * missing or old (a fresh database's first minute, a table that
@@ -205,6 +206,7 @@ sa_pool_release(struct sa_pool *p, struct sa_conn *c)
 		sa_tx_rollback(c);
 	}
 	c->begin_pending = false;
+	c->commit_pending = false;
 	pthread_mutex_lock(&p->mu);
 	p->idle[p->nidle++] = c;
 	pthread_cond_signal(&p->cv);
@@ -260,9 +262,22 @@ sa_tx_commit(struct sa_conn *c)
 	}
 }
 
+int
+sa_tx_commit_with_next(struct sa_conn *c)
+{
+	if (!sa_in_tx(c) || PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
+		cb_log(LOG_ERR, "sa: commit outside a usable transaction");
+		return SA_ERR;
+	}
+	c->commit_pending = true;
+	return SA_OK;
+}
+
 void
 sa_tx_rollback(struct sa_conn *c)
 {
+	if (c != NULL)
+		c->commit_pending = false;
 	if (c == NULL || !sa_in_tx(c))
 		return;
 	if (c->begin_pending) {

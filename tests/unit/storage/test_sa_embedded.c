@@ -159,6 +159,42 @@ test_tx(void **state)
 	    0);
 	sa_tx_rollback(c); /* nothing open: no-op */
 	sa_tx_rollback(NULL);
+
+	/* COMMIT with the next statement: both or neither. */
+	assert_int_equal(sa_tx_commit_with_next(c), SA_ERR); /* none open */
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_account_insert(c, "{}", "tx-3", "[]", &id), SA_OK);
+	assert_int_equal(sa_tx_commit_with_next(c), SA_OK);
+	assert_true(sa_in_tx(c));
+	assert_int_equal(sa_account_insert(c, "{}", "tx-4", "[]", &id), SA_OK);
+	assert_false(sa_in_tx(c)); /* committed */
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint IN ('tx-3', 'tx-4')"),
+	    2);
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_account_insert(c, "{}", "tx-5", "[]", &id), SA_OK);
+	assert_int_equal(sa_tx_commit_with_next(c), SA_OK);
+	assert_int_equal(
+	    sa_account_insert(c, "{}", "tx-3", "[]", &id), SA_CONFLICT);
+	assert_true(sa_in_tx(c)); /* failed, not committed */
+	sa_tx_rollback(c);
+	assert_false(sa_in_tx(c));
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint = 'tx-5'"),
+	    0);
+	/* Rolled back before the next statement: nothing left pending. */
+	assert_int_equal(sa_tx_begin(c), SA_OK);
+	assert_int_equal(sa_account_insert(c, "{}", "tx-6", "[]", &id), SA_OK);
+	assert_int_equal(sa_tx_commit_with_next(c), SA_OK);
+	sa_tx_rollback(c);
+	assert_int_equal(sa_account_insert(c, "{}", "tx-7", "[]", &id), SA_OK);
+	assert_false(sa_in_tx(c));
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint IN ('tx-6', 'tx-7')"),
+	    1);
 	sa_conn_close(c);
 }
 

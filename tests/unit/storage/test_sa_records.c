@@ -77,7 +77,7 @@ new_order(int64_t account, const char *name, time_t authz_expires)
 	no.idents_key = key;
 	no.nauthz = 1;
 	no.authz = &na;
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id, NULL), SA_OK);
 	return id;
 }
 
@@ -256,9 +256,27 @@ test_order_insert_get(void **state)
 	no.idents_key = "dns:*.b.example,dns:a.example";
 	no.nauthz = 2;
 	no.authz = na;
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id, &o2), SA_OK);
 
 	assert_int_equal(sa_order_get(c2, id, &o), SA_OK);
+	/* What the insert reported is what was stored. */
+	assert_int_equal(o2.id, id);
+	assert_int_equal(o2.account_id, o.account_id);
+	assert_int_equal(o2.status, o.status);
+	assert_int_equal(o2.expires, o.expires);
+	assert_int_equal(o2.not_before, o.not_before);
+	assert_int_equal(o2.not_after, o.not_after);
+	assert_true(o2.created >= o.created && o2.created <= o.created + 2);
+	assert_int_equal(o2.nauthz, o.nauthz);
+	for (int i = 0; i < o.nauthz; i++) {
+		assert_int_equal(o2.authz[i].authz_id, o.authz[i].authz_id);
+		assert_string_equal(
+		    o2.authz[i].ident.value, o.authz[i].ident.value);
+		assert_int_equal(o2.authz[i].wildcard, o.authz[i].wildcard);
+		assert_int_equal(o2.authz[i].status, o.authz[i].status);
+		assert_int_equal(o2.authz[i].expires, o.authz[i].expires);
+	}
+	sa_order_clear(&o2);
 	assert_int_equal(o.id, id);
 	assert_int_equal(o.account_id, acct);
 	assert_int_equal(o.status, SA_STATUS_PENDING);
@@ -324,7 +342,7 @@ test_order_insert_get(void **state)
 	na[1].reuse_id = 0;
 	snprintf(na[1].ident.value, sizeof(na[1].ident.value), "c.example");
 	na[1].wildcard = false;
-	assert_int_equal(sa_order_insert(c1, &no, &id2), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id2, NULL), SA_OK);
 	assert_int_not_equal(id2, id);
 	assert_int_equal(sa_order_get(c1, id2, &o2), SA_OK);
 	assert_int_equal(o2.nauthz, 2);
@@ -339,13 +357,13 @@ test_order_insert_get(void **state)
 	assert_int_equal(sa_order_get(c1, foreign, &o2), SA_OK);
 	na[0].reuse_id = o2.authz[0].authz_id;
 	sa_order_clear(&o2);
-	assert_int_equal(sa_order_insert(c1, &no, &id2), SA_CONFLICT);
+	assert_int_equal(sa_order_insert(c1, &no, &id2, NULL), SA_CONFLICT);
 	assert_false(sa_in_tx(c1));
 	assert_int_equal(sa_account_orders(c1, acct, 0, 10, ids, &n), SA_OK);
 	assert_int_equal(n, 2);
 
 	no.nauthz = 0;
-	assert_int_equal(sa_order_insert(c1, &no, &id2), SA_ERR);
+	assert_int_equal(sa_order_insert(c1, &no, &id2, NULL), SA_ERR);
 
 	assert_int_equal(
 	    sa_order_set_invalid(c1, id, "{\"type\":\"x\"}"), SA_OK);
@@ -400,7 +418,7 @@ test_order_insert_mixed(void **state)
 	no.nauthz = 3;
 	no.authz = na;
 	sa_test_trace_start(c1, &tr);
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id, NULL), SA_OK);
 	assert_int_equal(sa_test_trace_stop(c1, &tr), 1);
 
 	assert_int_equal(sa_order_get(c1, id, &o), SA_OK);
@@ -460,7 +478,7 @@ test_order_insert_in_tx(void **state)
 	n0 = sa_test_sql(c1, "SELECT count(*) FROM challenges");
 
 	assert_int_equal(sa_tx_begin(c1), SA_OK);
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id, NULL), SA_OK);
 	assert_true(sa_in_tx(c1));
 	assert_int_equal(sa_order_get(c2, id, &o), SA_NOTFOUND);
 	sa_tx_rollback(c1);
@@ -474,10 +492,10 @@ test_order_insert_in_tx(void **state)
 	sa_order_clear(&o);
 	no.nauthz = 2;
 	assert_int_equal(sa_tx_begin(c1), SA_OK);
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_CONFLICT);
+	assert_int_equal(sa_order_insert(c1, &no, &id, NULL), SA_CONFLICT);
 	assert_int_equal(PQtransactionStatus(c1->pg), PQTRANS_INTRANS);
 	no.nauthz = 1;
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id, NULL), SA_OK);
 	assert_int_equal(sa_tx_commit(c1), SA_OK);
 	assert_int_equal(sa_account_orders(c1, acct, 0, 4, ids, &n), SA_OK);
 	assert_int_equal(n, 1);
@@ -486,7 +504,7 @@ test_order_insert_in_tx(void **state)
 	    sa_test_sql(c1, "SELECT count(*) FROM challenges"), n0 + 1);
 	/* Too many challenges for one authorization. */
 	na[0].nchallenges = SA_MAX_CHALLENGES + 1;
-	assert_int_equal(sa_order_insert(c1, &no, &id), SA_ERR);
+	assert_int_equal(sa_order_insert(c1, &no, &id, NULL), SA_ERR);
 }
 
 static void
@@ -508,6 +526,19 @@ test_order_find_pending(void **state)
 	    sa_order_find_pending(c1, acct, "dns:p.example", now, &found),
 	    SA_OK);
 	assert_int_equal(found, o2); /* the newest */
+	{
+		struct sa_new_authz na = {
+		    {"dns", "p.example"}, false, 0, 0, 0, {{"", ""}}};
+		int64_t pending = 0;
+
+		/* The batched lookup finds the same order. */
+		assert_int_equal(
+		    sa_order_find_reusable(
+		        c1, acct, "dns:p.example", now, &na, 1, now, &pending),
+		    SA_OK);
+		assert_int_equal(pending, o2);
+		assert_int_equal(na.reuse_id, 0); /* pending, not valid */
+	}
 
 	/* An order with a deactivated authorization is not reused. */
 	order_authz(o2, &az);
@@ -609,6 +640,43 @@ test_authz_valid_deactivate(void **state)
 	assert_int_equal(
 	    sa_authz_find_valid(c1, other, &ident, false, now, &found),
 	    SA_NOTFOUND);
+
+	/* The batched lookup agrees, per identifier. */
+	{
+		struct sa_new_authz na[3] = {0};
+		int64_t pending = -1, order = 0;
+
+		na[0].ident = ident;
+		na[1].ident = ident;
+		na[1].wildcard = true;
+		snprintf(na[2].ident.type, SA_TYPE_LEN, "dns");
+		snprintf(na[2].ident.value, sizeof(na[2].ident.value),
+		    "none.example");
+		na[1].reuse_id = na[2].reuse_id = 77; /* overwritten */
+		assert_int_equal(
+		    sa_order_find_reusable(
+		        c1, acct, "dns:v.example", now, na, 3, now, &pending),
+		    SA_OK);
+		assert_int_equal(sa_order_find_pending(
+		                     c1, acct, "dns:v.example", now, &order),
+		    SA_OK);
+		assert_int_equal(pending, order);
+		assert_int_equal(na[0].reuse_id, az.id);
+		assert_int_equal(na[0].expires, now + 1000);
+		assert_int_equal(na[1].reuse_id, 0);
+		assert_int_equal(na[2].reuse_id, 0);
+		assert_int_equal(sa_order_find_reusable(c1, acct, NULL, now, na,
+		                     1, now + 2000, &pending),
+		    SA_OK);
+		assert_int_equal(na[0].reuse_id, 0); /* expires too soon */
+		assert_int_equal(sa_order_find_reusable(c1, other, NULL, now,
+		                     na, 1, now, &pending),
+		    SA_OK);
+		assert_int_equal(na[0].reuse_id, 0);
+		assert_int_equal(sa_order_find_reusable(
+		                     c1, acct, NULL, now, na, 0, now, &pending),
+		    SA_ERR);
+	}
 
 	assert_int_equal(sa_authz_deactivate(c1, az.id), SA_OK);
 	assert_int_equal(sa_authz_deactivate(c1, az.id), SA_CONFLICT);
