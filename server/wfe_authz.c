@@ -95,8 +95,8 @@ out:
 	return rc;
 }
 
-static struct sa_challenge *
-wfe_find_challenge(struct sa_authz *a, int64_t id)
+static const struct sa_challenge *
+wfe_find_challenge(const struct sa_authz *a, int64_t id)
 {
 	for (int i = 0; i < a->nchallenges; i++)
 		if (a->challenges[i].id == id)
@@ -104,71 +104,70 @@ wfe_find_challenge(struct sa_authz *a, int64_t id)
 	return NULL;
 }
 
-/* Queues validation of CH of A; 0 when queued. A task leased to this
- * instance goes straight to its workers, sparing a claim. */
+/* Hands the task of challenge ID of A, just leased to this instance, to
+ * a validation worker: no NOTIFY, no claim. */
 static int
-wfe_challenge_queue(struct wfe_req *req, struct sa_conn *db,
-    const struct sa_authz *a, const struct sa_challenge *ch)
+wfe_challenge_handoff(struct wfe_req *req, const struct sa_authz *a, int64_t id,
+    struct cb_problem *prob)
 {
-	struct ra_queue *q = &req->ctx->queue;
-	bool handoff = ra_queue_reserve(q);
+	const struct sa_challenge *ch =
+	    wfe_find_challenge((struct sa_authz *)a, id);
 	struct sa_task t = {
-	    .challenge_id = ch->id,
+	    .challenge_id = id,
 	    .authz_id = a->id,
 	    .account_id = a->account_id,
 	    .ident = a->ident,
 	};
-	int rc;
 
-	rc = sa_challenge_begin(db, ch->id, handoff ? RA_LEASE_SECONDS : 0);
-	if (!handoff)
-		return rc;
-	if (rc != SA_OK) {
-		ra_queue_cancel(q);
-		return rc;
+	if (ch == NULL) {
+		/* Not expected; the lease runs out and a worker claims it. */
+		ra_queue_cancel(&req->ctx->queue);
+		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
+		    "challenge missing from its authorization");
 	}
 	memcpy(t.type, ch->type, sizeof(t.type));
 	memcpy(t.token, ch->token, sizeof(t.token));
-	/* The authorization is the signer's (wfe_own_authz()). */
+	/* The authorization is the signer's (sa_challenge_begin()). */
 	memcpy(t.thumbprint, req->account.thumbprint, sizeof(t.thumbprint));
-	ra_queue_push(q, &t);
-	return SA_OK;
+	ra_queue_push(&req->ctx->queue, &t);
+	return 0;
 }
 
 /* RFC 8555 7.5.1: a POST with a JSON object (normally "{}") asks the
- * server to validate; the result comes later, so "processing" now. A is
- * brought up to date: the begun challenge is marked processing in place,
- * and a lost race (SA_CONFLICT) reloads it. */
+ * server to validate; the result comes later, so "processing" now. One
+ * round trip queues challenge ID when it can be (pending, the signer's)
+ * and reads its authorization into A as it is afterwards. */
 static int
-wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db,
-    struct sa_authz *a, int64_t id, struct cb_problem *prob)
+wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db, int64_t id,
+    struct sa_authz *a, struct cb_problem *prob)
 {
-	struct sa_challenge *ch = wfe_find_challenge(a, id);
+	struct ra_queue *q = &req->ctx->queue;
 	json_t *body = NULL;
+	bool handoff;
 	int rc;
 
 	if (wfe_jws_payload_object(&req->jws, &body, prob) != 0)
 		return -1;
 	json_decref(body);
-	if (ch == NULL || ch->status != SA_STATUS_PENDING ||
-	    ra_authz_status(a->status, a->expires, time(NULL)) !=
-	        SA_STATUS_PENDING)
-		return 0;
-	rc = wfe_challenge_queue(req, db, a, ch);
-	if (rc == SA_OK) {
-		ch->status = SA_STATUS_PROCESSING;
-		wfe_log(req, LOG_INFO,
-		    "validation queued chall=%" PRId64 " type=%s ident=%s", id,
-		    ch->type, a->ident.value);
-		return 0;
-	}
-	if (rc != SA_CONFLICT)
+	handoff = ra_queue_reserve(q);
+	rc = sa_challenge_begin(
+	    db, id, req->account.id, handoff ? RA_LEASE_SECONDS : 0, a);
+	if (rc != SA_OK && handoff)
+		ra_queue_cancel(q);
+	if (rc != SA_OK && rc != SA_CONFLICT && rc != SA_NOTFOUND)
 		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "cannot queue the validation");
-	int64_t authz_id = a->id;
-
-	sa_authz_clear(a);
-	return wfe_load_authz(req, db, authz_id, a, prob);
+	/* Not queued: not found, another account's, or no longer pending
+	 * (then the reply shows the current state). */
+	if (wfe_own_authz(req, rc == SA_NOTFOUND ? rc : SA_OK, a, prob) != 0)
+		return -1;
+	if (rc != SA_OK)
+		return 0;
+	if (handoff && wfe_challenge_handoff(req, a, id, prob) != 0)
+		return -1;
+	wfe_log(req, LOG_INFO, "validation queued chall=%" PRId64 " ident=%s",
+	    id, a->ident.value);
+	return 0;
 }
 
 int
@@ -182,12 +181,12 @@ wfe_handle_challenge(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 
 	/* One query: the challenge comes with its authorization. */
 	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
-	    (db = wfe_req_db(req, prob)) == NULL ||
-	    wfe_own_authz(
-	        req, sa_authz_get_by_challenge(db, id, &a), &a, prob) != 0)
+	    (db = wfe_req_db(req, prob)) == NULL)
 		goto out;
-	if (!wfe_jws_is_post_as_get(&req->jws) &&
-	    wfe_challenge_respond(req, db, &a, id, prob) != 0)
+	if (wfe_jws_is_post_as_get(&req->jws)
+	        ? wfe_own_authz(
+	              req, sa_authz_get_by_challenge(db, id, &a), &a, prob) != 0
+	        : wfe_challenge_respond(req, db, id, &a, prob) != 0)
 		goto out;
 	if ((cur = wfe_find_challenge(&a, id)) == NULL) {
 		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,

@@ -177,15 +177,17 @@ int sa_authz_find_valid(struct sa_conn *c, int64_t account_id,
 int sa_challenge_get(
     struct sa_conn *c, int64_t id, struct sa_challenge *out) CB_MUSTCHECK;
 void sa_challenge_clear(struct sa_challenge *ch);
-/* Queues validation: PENDING -> PROCESSING when the challenge and its
- * authorization are pending, the authorization has not expired and no
- * other challenge of it is processing or valid. With LEASE_SECONDS > 0
- * the task is leased to the caller, who validates it (another instance
- * takes it over only once the lease ends); with 0 every instance's
- * workers are NOTIFYed. SA_CONFLICT if the condition fails (the caller
- * re-reads the state). */
-int sa_challenge_begin(
-    struct sa_conn *c, int64_t challenge_id, int lease_seconds) CB_MUSTCHECK;
+/* Queues validation: PENDING -> PROCESSING when the authorization is
+ * ACCOUNT_ID's, the challenge and its authorization are pending, the
+ * authorization has not expired and no other challenge of it is
+ * processing or valid. With LEASE_SECONDS > 0 the task is leased to the
+ * caller, who validates it (another instance takes it over only once the
+ * lease ends); with 0 every instance's workers are NOTIFYed. OUT, unless
+ * NULL, gets the authorization as it is afterwards, read in the same
+ * round trip. SA_OK when queued, SA_CONFLICT (OUT filled) if a condition
+ * failed, SA_NOTFOUND if there is no such challenge. */
+int sa_challenge_begin(struct sa_conn *c, int64_t challenge_id,
+    int64_t account_id, int lease_seconds, struct sa_authz *out) CB_MUSTCHECK;
 
 /* ---- the validation work queue (sa_queue.c) ---- */
 

@@ -91,6 +91,7 @@ static const struct sa_stmt sa_challenge_begin_stmt = {
     "   THEN now() + make_interval(secs => $2::integer) END"
     "  FROM authzs a"
     "  WHERE c.id = $1::bigint AND a.id = c.authz_id"
+    "  AND a.account_id = $3::bigint"
     "  AND c.status = 'pending' AND a.status = 'pending'"
     "  AND a.expires > now()"
     /* A scalar subquery, not NOT EXISTS: the planner may turn NOT
@@ -104,7 +105,7 @@ static const struct sa_stmt sa_challenge_begin_stmt = {
      * workers to notice it. */
     " SELECT (SELECT pg_notify('" SA_QUEUE_CHANNEL "', u.id::text)"
     "  WHERE $2::integer = 0) IS NULL FROM u",
-    2,
+    3,
 };
 
 void
@@ -281,29 +282,41 @@ out:
 }
 
 int
-sa_challenge_begin(struct sa_conn *c, int64_t challenge_id, int lease_seconds)
+sa_challenge_begin(struct sa_conn *c, int64_t challenge_id, int64_t account_id,
+    int lease_seconds, struct sa_authz *out)
 {
-	char idbuf[SA_I64_BUF], lbuf[SA_I64_BUF];
-	const char *vals[] = {
-	    sa_i64(idbuf, challenge_id), sa_i64(lbuf, lease_seconds)};
+	char idbuf[SA_I64_BUF], lbuf[SA_I64_BUF], abuf[SA_I64_BUF];
+	const char *vals[] = {sa_i64(idbuf, challenge_id),
+	    sa_i64(lbuf, lease_seconds), sa_i64(abuf, account_id)};
 	const struct sa_batch_item items[] = {
 	    {&sa_challenge_lock_authz_stmt, vals, NULL, NULL},
 	    {&sa_challenge_begin_stmt, vals, NULL, NULL},
+	    {&sa_authz_get_by_challenge_stmt, vals, NULL, NULL},
 	};
-	PGresult *r[2] = {NULL, NULL};
+	PGresult *r[3] = {NULL, NULL, NULL};
 	int rc;
 
 	/* One round trip, one transaction (or the caller's); the NOTIFY is
-	 * delivered at commit, when workers can see the row. */
-	rc = sa_exec_batch(c, items, 2, r);
+	 * delivered at commit, when workers can see the row. The read
+	 * after the change sees it (its own snapshot, same transaction). */
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	rc = sa_exec_batch(c, items, out != NULL ? 3 : 2, r);
 	if (rc != SA_OK)
 		goto out;
-	if (PQntuples(r[0]) == 0)
+	if (PQntuples(r[0]) == 0) {
 		rc = SA_NOTFOUND;
-	else if (PQntuples(r[1]) == 0)
+		goto out;
+	}
+	if (out != NULL && sa_authz_read(r[2], out) != SA_OK) {
+		sa_authz_clear(out);
+		rc = SA_ERR;
+		goto out;
+	}
+	if (PQntuples(r[1]) == 0)
 		rc = SA_CONFLICT;
 out:
-	PQclear(r[0]);
-	PQclear(r[1]);
+	for (int i = 0; i < 3; i++)
+		PQclear(r[i]);
 	return rc;
 }

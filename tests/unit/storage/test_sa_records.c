@@ -622,7 +622,8 @@ test_authz_valid_deactivate(void **state)
 	assert_int_equal(
 	    sa_authz_find_valid(c1, acct, &ident, false, now, &found),
 	    SA_NOTFOUND); /* pending */
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(c1, az.challenges[0].id, acct, 0, NULL), SA_OK);
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(t.challenge_id, az.challenges[0].id);
 	assert_int_equal(
@@ -694,7 +695,7 @@ static void
 test_challenge_begin(void **state)
 {
 	int64_t acct = new_account("begin-a");
-	struct sa_authz az = {0}, old = {0}, dead = {0};
+	struct sa_authz az = {0}, old = {0}, dead = {0}, after = {0};
 	struct sa_challenge ch = {0};
 	struct sa_task t = {0};
 	time_t now = time(NULL);
@@ -704,37 +705,64 @@ test_challenge_begin(void **state)
 	order_authz(new_order(acct, "b.example", now + 600), &az);
 	/* Inside the caller's transaction: undone by its rollback. */
 	assert_int_equal(sa_tx_begin(c1), SA_OK);
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(c1, az.challenges[0].id, acct, 0, NULL), SA_OK);
 	sa_tx_rollback(c1);
 	assert_int_equal(sa_challenge_get(c1, az.challenges[0].id, &ch), SA_OK);
 	assert_int_equal(ch.status, SA_STATUS_PENDING);
 	sa_challenge_clear(&ch);
 
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
+	/* Not for another account: nothing changes. */
+	assert_int_equal(sa_challenge_begin(c1, az.challenges[0].id,
+	                     new_account("begin-b"), 0, &after),
+	    SA_CONFLICT);
+	assert_int_equal(after.id, az.id);
+	assert_int_equal(after.challenges[0].status, SA_STATUS_PENDING);
+	sa_authz_clear(&after);
+	/* The authorization as it is afterwards comes in the same trip. */
+	assert_int_equal(
+	    sa_challenge_begin(c1, az.challenges[0].id, acct, 0, &after),
+	    SA_OK);
 	assert_false(sa_in_tx(c1));
+	assert_int_equal(after.id, az.id);
+	assert_int_equal(after.account_id, acct);
+	assert_string_equal(after.ident.value, "b.example");
+	assert_int_equal(after.nchallenges, az.nchallenges);
+	assert_int_equal(after.challenges[0].id, az.challenges[0].id);
+	assert_int_equal(after.challenges[0].status, SA_STATUS_PROCESSING);
+	assert_int_equal(after.challenges[1].status, SA_STATUS_PENDING);
+	sa_authz_clear(&after);
 	assert_int_equal(sa_challenge_get(c2, az.challenges[0].id, &ch), SA_OK);
 	assert_int_equal(ch.status, SA_STATUS_PROCESSING);
 	sa_challenge_clear(&ch);
 	/* Already processing; a sibling is processing. */
 	assert_int_equal(
-	    sa_challenge_begin(c1, az.challenges[0].id, 0), SA_CONFLICT);
+	    sa_challenge_begin(c1, az.challenges[0].id, acct, 0, NULL),
+	    SA_CONFLICT);
 	assert_int_equal(
-	    sa_challenge_begin(c2, az.challenges[1].id, 0), SA_CONFLICT);
+	    sa_challenge_begin(c2, az.challenges[1].id, acct, 0, NULL),
+	    SA_CONFLICT);
 	/* A sibling is valid. */
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(
 	    sa_task_finish(c1, &t, true, NULL, "[]", now + 900), SA_OK);
 	assert_int_equal(
-	    sa_challenge_begin(c1, az.challenges[1].id, 0), SA_CONFLICT);
+	    sa_challenge_begin(c1, az.challenges[1].id, acct, 0, NULL),
+	    SA_CONFLICT);
 	/* The authorization expired, or was deactivated. */
 	order_authz(new_order(acct, "old.example", now - 10), &old);
 	assert_int_equal(
-	    sa_challenge_begin(c1, old.challenges[0].id, 0), SA_CONFLICT);
+	    sa_challenge_begin(c1, old.challenges[0].id, acct, 0, NULL),
+	    SA_CONFLICT);
 	order_authz(new_order(acct, "dead.example", now + 600), &dead);
 	assert_int_equal(sa_authz_deactivate(c1, dead.id), SA_OK);
 	assert_int_equal(
-	    sa_challenge_begin(c1, dead.challenges[0].id, 0), SA_CONFLICT);
-	assert_int_equal(sa_challenge_begin(c1, 999999, 0), SA_NOTFOUND);
+	    sa_challenge_begin(c1, dead.challenges[0].id, acct, 0, NULL),
+	    SA_CONFLICT);
+	assert_int_equal(
+	    sa_challenge_begin(c1, 999999, acct, 0, NULL), SA_NOTFOUND);
+	assert_int_equal(
+	    sa_challenge_begin(c1, 999999, acct, 0, &after), SA_NOTFOUND);
 	assert_false(sa_in_tx(c1));
 	sa_authz_clear(&az);
 	sa_authz_clear(&old);
@@ -743,6 +771,7 @@ test_challenge_begin(void **state)
 
 struct begin_thread {
 	int64_t challenge_id;
+	int64_t account_id;
 	int rc;
 };
 
@@ -751,7 +780,7 @@ begin_main(void *arg)
 {
 	struct begin_thread *b = arg;
 
-	b->rc = sa_challenge_begin(c2, b->challenge_id, 0);
+	b->rc = sa_challenge_begin(c2, b->challenge_id, b->account_id, 0, NULL);
 	return NULL;
 }
 
@@ -807,8 +836,10 @@ test_challenge_begin_concurrent(void **state)
 		    &az);
 		assert_int_equal(sa_tx_begin(c1), SA_OK);
 		assert_int_equal(
-		    sa_challenge_begin(c1, az.challenges[0].id, 0), SA_OK);
+		    sa_challenge_begin(c1, az.challenges[0].id, acct, 0, NULL),
+		    SA_OK);
 		b.challenge_id = az.challenges[1].id;
+		b.account_id = acct;
 		b.rc = 1;
 		assert_int_equal(pthread_create(&th, NULL, begin_main, &b), 0);
 		wait_for_lock_waiter(watch);
@@ -843,15 +874,19 @@ test_challenge_begin_round_trips(void **state)
 	order_authz(new_order(acct, "rt1.example", time(NULL) + 600), &az);
 	sa_test_trace_start(fresh, &tr);
 	assert_int_equal(
-	    sa_challenge_begin(fresh, az.challenges[0].id, 0), SA_OK);
-	assert_int_equal(sa_test_trace_stop(fresh, &tr), 1);
+	    sa_challenge_begin(fresh, az.challenges[0].id, acct, 0, &az),
+	    SA_OK);
+	assert_int_equal(sa_test_trace_stop(fresh, &tr), 1); /* with the read */
+	assert_int_equal(az.challenges[0].status, SA_STATUS_PROCESSING);
 	sa_authz_clear(&az);
 	order_authz(new_order(acct, "rt2.example", time(NULL) + 600), &az);
 	sa_test_trace_start(fresh, &tr);
 	assert_int_equal(
-	    sa_challenge_begin(fresh, az.challenges[1].id, 0), SA_OK);
+	    sa_challenge_begin(fresh, az.challenges[1].id, acct, 0, NULL),
+	    SA_OK);
 	assert_int_equal(
-	    sa_challenge_begin(fresh, az.challenges[0].id, 0), SA_CONFLICT);
+	    sa_challenge_begin(fresh, az.challenges[0].id, acct, 0, NULL),
+	    SA_CONFLICT);
 	assert_int_equal(sa_test_trace_stop(fresh, &tr), 2);
 	assert_false(sa_in_tx(fresh));
 	sa_authz_clear(&az);
@@ -882,7 +917,8 @@ test_queue(void **state)
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_NOTFOUND);
 
 	order_authz(new_order(acct, "q.example", now + 600), &az);
-	assert_int_equal(sa_challenge_begin(c1, az.challenges[1].id, 0), SA_OK);
+	assert_int_equal(
+	    sa_challenge_begin(c1, az.challenges[1].id, acct, 0, NULL), SA_OK);
 	start = now_ms();
 	assert_int_equal(sa_queue_wait(l, 10000, &n), 0);
 	assert_true(now_ms() - start < 5000); /* woken */
@@ -930,7 +966,7 @@ test_queue(void **state)
 	/* Failure: challenge and authorization invalid, expiry unchanged. */
 	order_authz(new_order(acct, "bad.example", now + 600), &az2);
 	assert_int_equal(
-	    sa_challenge_begin(c1, az2.challenges[0].id, 0), SA_OK);
+	    sa_challenge_begin(c1, az2.challenges[0].id, acct, 0, NULL), SA_OK);
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(sa_task_finish(c1, &t, false,
 	                     "{\"type\":\"urn:ietf:params:acme:error:"
@@ -952,7 +988,8 @@ test_queue(void **state)
 	order_authz(new_order(acct, "lease.example", now + 600), &az2);
 	assert_int_equal(sa_queue_wait(l, 200, &n), 0); /* bad.example's */
 	assert_int_equal(
-	    sa_challenge_begin(c1, az2.challenges[0].id, 60), SA_OK);
+	    sa_challenge_begin(c1, az2.challenges[0].id, acct, 60, NULL),
+	    SA_OK);
 	assert_int_equal(sa_queue_wait(l, 300, &n), 0);
 	assert_false(n.work);
 	assert_int_equal(sa_task_claim(c2, 60, &t2), SA_NOTFOUND);
