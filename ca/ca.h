@@ -41,7 +41,9 @@ struct ca_csr {
 	int ndns;
 	char **ip_names; /* owned, textual IP addresses from the SAN */
 	int nip;
-	char *cn; /* owned, lowercased subject CN, or NULL */
+	char *cn;            /* owned, lowercased subject CN, or NULL */
+	unsigned char *spki; /* owned: DER SubjectPublicKeyInfo of pubkey */
+	size_t spki_len;
 };
 
 /* Decodes DER (at most CB_MAX_CSR_BYTES), checks its self-signature and
@@ -54,8 +56,13 @@ void ca_csr_clear(struct ca_csr *csr);
 struct ca_issue_req {
 	const char *const *dns_names; /* the SANs, in order */
 	int ndns;
-	const char *cn;    /* subject CN, or NULL for none */
-	EVP_PKEY *pubkey;  /* borrowed: the subject key */
+	const char *cn;   /* subject CN, or NULL for none */
+	EVP_PKEY *pubkey; /* borrowed: the subject key */
+	/* Optional, borrowed: PUBKEY's DER SubjectPublicKeyInfo as the CSR
+	 * carried it (ca_csr.spki), put into the certificate as is instead
+	 * of re-encoding PUBKEY. NULL: PUBKEY is encoded. */
+	const unsigned char *spki;
+	size_t spki_len;
 	time_t not_before; /* 0: now (backdated one minute) */
 	time_t not_after;  /* 0: not_before + ca.cert_validity_days */
 };
@@ -75,7 +82,9 @@ int ca_issue(struct ca_ctx *ctx, const struct ca_issue_req *req,
 /* Frees what CERT owns; safe on a zeroed struct. */
 void ca_cert_clear(struct ca_cert *cert);
 /* The download form: the leaf DER as PEM followed by the intermediate.
- * Caller owns the string; NULL if DER does not decode. */
+ * DER is one of our stored certificates: only its outer structure is
+ * checked. Caller owns the string; NULL if DER is not shaped like a
+ * certificate. */
 char *ca_chain_pem(
     const struct ca_ctx *ctx, const unsigned char *der, size_t len);
 

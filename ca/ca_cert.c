@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 #include "cb_log.h"
@@ -29,25 +31,71 @@ ca_cert_decode(const unsigned char *der, size_t len)
 	return x;
 }
 
+/* True when DER is exactly one certificate-shaped TLV: a SEQUENCE of a
+ * SEQUENCE (tbsCertificate), a SEQUENCE (signatureAlgorithm) and a BIT
+ * STRING (RFC 5280 4.1), all of definite length. The DER comes from our
+ * own database, so this catches corruption without decoding it all. */
+static bool
+ca_der_is_cert(const unsigned char *der, size_t len)
+{
+	static const int want[] = {
+	    V_ASN1_SEQUENCE, V_ASN1_SEQUENCE, V_ASN1_BIT_STRING};
+	const unsigned char *p = der, *end;
+	long clen;
+	int tag, cls, ret;
+
+	if (len == 0 || len > CA_MAX_FILE_BYTES)
+		return false;
+	ret = ASN1_get_object(&p, &clen, &tag, &cls, (long)len);
+	if (ret != V_ASN1_CONSTRUCTED || tag != V_ASN1_SEQUENCE ||
+	    cls != V_ASN1_UNIVERSAL || p + clen != der + len)
+		return false;
+	end = p + clen;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		ret = ASN1_get_object(&p, &clen, &tag, &cls, (long)(end - p));
+		if ((ret & 0x81) != 0 || tag != want[i] ||
+		    cls != V_ASN1_UNIVERSAL ||
+		    (ret == V_ASN1_CONSTRUCTED) != (i < 2))
+			return false;
+		p += clen;
+	}
+	return p == end;
+}
+
+/* RFC 7468 2: PEM wraps the base64 every 64 characters, i.e. every 48
+ * bytes of DER, exactly as PEM_write_bio_X509() does. */
+#define CA_PEM_BEGIN "-----BEGIN CERTIFICATE-----\n"
+#define CA_PEM_END "-----END CERTIFICATE-----\n"
+#define CA_PEM_LINE_BYTES 48
+
 char *
 ca_chain_pem(const struct ca_ctx *ctx, const unsigned char *der, size_t len)
 {
-	X509 *x = NULL;
-	char *leaf = NULL, *chain = NULL;
+	size_t lines, cap, n;
+	char *chain = NULL, *p;
 
-	ERR_clear_error();
-	x = ca_cert_decode(der, len);
-	if (x == NULL) {
-		ca_log_ssl(LOG_ERR, "a stored certificate does not decode");
-		goto out;
+	/* Encoding the stored DER directly avoids a full certificate decode
+	 * and re-encode per download. */
+	if (!ca_der_is_cert(der, len)) {
+		ERR_clear_error();
+		cb_log(LOG_ERR, "ca: a stored certificate does not decode");
+		return NULL;
 	}
-	leaf = ca_cert_to_pem(x);
-	if (leaf == NULL)
-		goto out;
-	chain = cb_asprintf("%s%s", leaf, ctx->inter_pem);
-out:
-	free(leaf);
-	X509_free(x);
+	lines = (len + CA_PEM_LINE_BYTES - 1) / CA_PEM_LINE_BYTES;
+	cap = sizeof(CA_PEM_BEGIN) + lines * 65 + sizeof(CA_PEM_END) +
+	    strlen(ctx->inter_pem);
+	chain = cb_malloc(cap);
+	p = stpcpy(chain, CA_PEM_BEGIN);
+	for (size_t off = 0; off < len; off += n) {
+		n = len - off < CA_PEM_LINE_BYTES ? len - off
+		                                  : CA_PEM_LINE_BYTES;
+		/* At most 64 characters and a NUL, which the newline
+		 * overwrites. */
+		p += EVP_EncodeBlock((unsigned char *)p, der + off, (int)n);
+		*p++ = '\n';
+	}
+	p = stpcpy(p, CA_PEM_END);
+	strcpy(p, ctx->inter_pem);
 	return chain;
 }
 

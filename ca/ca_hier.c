@@ -379,7 +379,7 @@ ca_hier_derive(struct ca_ctx *ctx)
 	ctx->root_pem = ca_cert_to_pem(ctx->root);
 	ctx->inter_pem = ca_cert_to_pem(ctx->inter);
 	if (ctx->inter_keyid == NULL || ctx->root_pem == NULL ||
-	    ctx->inter_pem == NULL)
+	    ctx->inter_pem == NULL || ca_leaf_exts_init(ctx) != 0)
 		return -1;
 	/* Fill OpenSSL's lazy caches (the names' canonical encodings) now,
 	 * while one thread owns CTX; afterwards it is only read. */
@@ -454,6 +454,7 @@ ca_free(struct ca_ctx *ctx)
 	X509_free(ctx->inter);
 	X509_free(ctx->root);
 	ASN1_OCTET_STRING_free(ctx->inter_keyid);
+	ca_leaf_exts_clear(ctx);
 	free(ctx->root_pem);
 	free(ctx->inter_pem);
 	free(ctx->root_path);

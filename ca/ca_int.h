@@ -38,6 +38,11 @@ struct ca_ctx {
 	char *state_dir; /* NULL when files are configured */
 	char *tls_cert_file, *tls_key_file; /* NULL: issue our own */
 	int validity_days;
+	/* The leaf extensions that do not depend on the request, encoded
+	 * once: basicConstraints, keyUsage (signing keys; RSA keys), EKU,
+	 * AKI, and AIA (NULL without aia_url). Leaves get copies. */
+	X509_EXTENSION *leaf_bc, *leaf_ku_sign, *leaf_ku_rsa, *leaf_eku;
+	X509_EXTENSION *leaf_aki, *leaf_aia;
 };
 
 /* Logs the message, a colon, and the whole OpenSSL error queue on one
@@ -97,6 +102,11 @@ int ca_set_validity(X509 *x, time_t not_before, time_t not_after) CB_MUSTCHECK;
 /* Adds the extension NID from a fixed OpenSSL config string VALUE (never
  * from input). Returns 0 or -1 (logged). */
 int ca_ext_add_conf(X509 *x, int nid, const char *value) CB_MUSTCHECK;
+/* Builds CTX's leaf_* extensions from inter_keyid and aia_url. Returns 0
+ * or -1 (logged). */
+int ca_leaf_exts_init(struct ca_ctx *ctx) CB_MUSTCHECK;
+/* Frees them; safe when they were never built. */
+void ca_leaf_exts_clear(struct ca_ctx *ctx);
 /* Adds the subject key identifier: SHA-1 of X's public key (RFC 5280
  * 4.2.1.2 method 1). */
 int ca_ext_add_ski(X509 *x) CB_MUSTCHECK;

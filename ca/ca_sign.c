@@ -144,15 +144,28 @@ out:
 	return rc;
 }
 
+/* An AuthorityKeyIdentifier holding only KEYID; NULL on failure. */
+static AUTHORITY_KEYID *
+ca_akid_new(const ASN1_OCTET_STRING *keyid)
+{
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+
+	if (akid != NULL &&
+	    (akid->keyid = ASN1_OCTET_STRING_dup(keyid)) == NULL) {
+		AUTHORITY_KEYID_free(akid);
+		akid = NULL;
+	}
+	return akid;
+}
+
 int
 ca_ext_add_aki(X509 *x, const ASN1_OCTET_STRING *keyid)
 {
 	AUTHORITY_KEYID *akid = NULL;
 	int rc = -1;
 
-	akid = AUTHORITY_KEYID_new();
+	akid = ca_akid_new(keyid);
 	if (akid == NULL ||
-	    (akid->keyid = ASN1_OCTET_STRING_dup(keyid)) == NULL ||
 	    X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
 	        X509V3_ADD_DEFAULT) != 1) {
 		ca_log_ssl(LOG_ERR, "adding the authority key identifier");
@@ -237,9 +250,10 @@ out:
 	return rc;
 }
 
-/* RFC 5280 4.2.2.1: where to fetch the issuer's certificate. */
-static int
-ca_ext_add_aia(X509 *x, const char *url)
+/* RFC 5280 4.2.2.1: where to fetch the issuer's certificate. NULL on
+ * failure. */
+static AUTHORITY_INFO_ACCESS *
+ca_aia_new(const char *url)
 {
 	AUTHORITY_INFO_ACCESS *aia = NULL;
 	ACCESS_DESCRIPTION *ad = NULL;
@@ -258,31 +272,106 @@ ca_ext_add_aia(X509 *x, const char *url)
 	if (sk_ACCESS_DESCRIPTION_push(aia, ad) <= 0)
 		goto out;
 	ad = NULL;
-	if (X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT) !=
-	    1)
+	rc = 0;
+out:
+	ASN1_IA5STRING_free(uri);
+	ACCESS_DESCRIPTION_free(ad);
+	if (rc != 0) {
+		AUTHORITY_INFO_ACCESS_free(aia);
+		aia = NULL;
+	}
+	return aia;
+}
+
+/* An extension from a fixed OpenSSL config string VALUE, for extensions
+ * whose value does not depend on the certificate. */
+static X509_EXTENSION *
+ca_ext_conf(int nid, const char *value)
+{
+	X509V3_CTX v3;
+
+	X509V3_set_ctx_nodb(&v3);
+	X509V3_set_ctx(&v3, NULL, NULL, NULL, NULL, 0);
+	return X509V3_EXT_nconf_nid(NULL, &v3, nid, value);
+}
+
+int
+ca_leaf_exts_init(struct ca_ctx *ctx)
+{
+	AUTHORITY_KEYID *akid = NULL;
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+	int rc = -1;
+
+	ERR_clear_error();
+	ctx->leaf_bc = ca_ext_conf(NID_basic_constraints, "critical,CA:FALSE");
+	/* RFC 5280 4.2.1.3; CA/B BR 7.1.2.7.11: RSA keys may encipher a TLS
+	 * 1.2 premaster secret, EC and EdDSA keys only sign. */
+	ctx->leaf_ku_sign =
+	    ca_ext_conf(NID_key_usage, "critical,digitalSignature");
+	ctx->leaf_ku_rsa = ca_ext_conf(
+	    NID_key_usage, "critical,digitalSignature,keyEncipherment");
+	ctx->leaf_eku = ca_ext_conf(NID_ext_key_usage, "serverAuth");
+	akid = ca_akid_new(ctx->inter_keyid);
+	if (akid != NULL)
+		ctx->leaf_aki =
+		    X509V3_EXT_i2d(NID_authority_key_identifier, 0, akid);
+	if (ctx->leaf_bc == NULL || ctx->leaf_ku_sign == NULL ||
+	    ctx->leaf_ku_rsa == NULL || ctx->leaf_eku == NULL ||
+	    ctx->leaf_aki == NULL)
 		goto out;
+	if (ctx->aia_url != NULL) {
+		aia = ca_aia_new(ctx->aia_url);
+		if (aia == NULL ||
+		    (ctx->leaf_aia = X509V3_EXT_i2d(NID_info_access, 0, aia)) ==
+		        NULL)
+			goto out;
+	}
 	rc = 0;
 out:
 	if (rc != 0)
-		ca_log_ssl(LOG_ERR, "adding authority information access");
-	ASN1_IA5STRING_free(uri);
-	ACCESS_DESCRIPTION_free(ad);
+		ca_log_ssl(LOG_ERR, "encoding the leaf extensions");
 	AUTHORITY_INFO_ACCESS_free(aia);
+	AUTHORITY_KEYID_free(akid);
 	return rc;
 }
 
-/* Key usage by key type (RFC 5280 4.2.1.3; CA/B BR 7.1.2.7.11): RSA keys
- * may encipher a TLS 1.2 premaster secret, EC and EdDSA keys only sign. */
+void
+ca_leaf_exts_clear(struct ca_ctx *ctx)
+{
+	X509_EXTENSION_free(ctx->leaf_bc);
+	X509_EXTENSION_free(ctx->leaf_ku_sign);
+	X509_EXTENSION_free(ctx->leaf_ku_rsa);
+	X509_EXTENSION_free(ctx->leaf_eku);
+	X509_EXTENSION_free(ctx->leaf_aki);
+	X509_EXTENSION_free(ctx->leaf_aia);
+	ctx->leaf_bc = ctx->leaf_ku_sign = ctx->leaf_ku_rsa = NULL;
+	ctx->leaf_eku = ctx->leaf_aki = ctx->leaf_aia = NULL;
+}
+
+/* Adds a copy of one of the prebuilt extensions. */
 static int
-ca_leaf_ku(EVP_PKEY *pub, const char **ku, struct cb_problem *prob)
+ca_ext_add(X509 *x, X509_EXTENSION *ext)
+{
+	if (X509_add_ext(x, ext, -1) != 1) {
+		ca_log_ssl(LOG_ERR, "adding extension %s",
+		    OBJ_nid2sn(OBJ_obj2nid(X509_EXTENSION_get_object(ext))));
+		return -1;
+	}
+	return 0;
+}
+
+/* Key usage by key type (see ca_leaf_exts_init). */
+static int
+ca_leaf_ku(const struct ca_ctx *ctx, EVP_PKEY *pub, X509_EXTENSION **ku,
+    struct cb_problem *prob)
 {
 	if (EVP_PKEY_is_a(pub, "RSA")) {
-		*ku = "critical,digitalSignature,keyEncipherment";
+		*ku = ctx->leaf_ku_rsa;
 		return 0;
 	}
 	if (EVP_PKEY_is_a(pub, "EC") || EVP_PKEY_is_a(pub, "ED25519") ||
 	    EVP_PKEY_is_a(pub, "ED448")) {
-		*ku = "critical,digitalSignature";
+		*ku = ctx->leaf_ku_sign;
 		return 0;
 	}
 	return cb_problem_set(
@@ -344,23 +433,127 @@ out:
 
 static int
 ca_leaf_exts(const struct ca_ctx *ctx, X509 *x, const struct ca_issue_req *req,
-    const char *ku)
+    X509_EXTENSION *ku)
 {
-	if (ca_ext_add_conf(x, NID_basic_constraints, "critical,CA:FALSE") ||
-	    ca_ext_add_conf(x, NID_key_usage, ku) ||
-	    ca_ext_add_conf(x, NID_ext_key_usage, "serverAuth") ||
-	    ca_ext_add_ski(x) || ca_ext_add_aki(x, ctx->inter_keyid) ||
+	if (ca_ext_add(x, ctx->leaf_bc) || ca_ext_add(x, ku) ||
+	    ca_ext_add(x, ctx->leaf_eku) || ca_ext_add_ski(x) ||
+	    ca_ext_add(x, ctx->leaf_aki) ||
 	    ca_ext_add_san(x, req->dns_names, req->ndns, req->cn == NULL))
 		return -1;
-	if (ctx->aia_url != NULL && ca_ext_add_aia(x, ctx->aia_url) != 0)
+	if (ctx->leaf_aia != NULL && ca_ext_add(x, ctx->leaf_aia) != 0)
 		return -1;
 	return 0;
+}
+
+/* Splits a DER SubjectPublicKeyInfo (RFC 5280 4.1.2.7) into its
+ * algorithm and key bits. Decoding it as an X509_PUBKEY would decode the
+ * key as well, which is what copying it avoids. The caller frees both. */
+static int
+ca_spki_split(const unsigned char *der, size_t len, X509_ALGOR **alg,
+    ASN1_BIT_STRING **bits)
+{
+	const unsigned char *p = der, *end;
+	long clen;
+	int tag, cls;
+
+	*alg = NULL;
+	*bits = NULL;
+	if (len == 0 || len > CB_MAX_CSR_BYTES ||
+	    ASN1_get_object(&p, &clen, &tag, &cls, (long)len) !=
+	        V_ASN1_CONSTRUCTED ||
+	    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL ||
+	    p + clen != der + len)
+		return -1;
+	end = p + clen;
+	if ((*alg = d2i_X509_ALGOR(NULL, &p, end - p)) == NULL ||
+	    (*bits = d2i_ASN1_BIT_STRING(NULL, &p, end - p)) == NULL ||
+	    p != end)
+		return -1;
+	return 0;
+}
+
+/* The NID of the curve when ALG and BITS are exactly what encoding PUBKEY
+ * gives: id-ecPublicKey with PUBKEY's named curve (RFC 5480 2.1.1), no
+ * unused bits. NID_rsaEncryption for rsaEncryption with NULL parameters
+ * (RFC 3279 2.3.1). NID_undef for anything else. */
+static int
+ca_spki_canonical(
+    const X509_ALGOR *alg, const ASN1_BIT_STRING *bits, EVP_PKEY *pubkey)
+{
+	const ASN1_OBJECT *obj;
+	const void *pval;
+	char group[64];
+	int ptype, curve;
+
+	if (bits->length <= 0 || (bits->flags & 0x07) != 0)
+		return NID_undef;
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	switch (OBJ_obj2nid(obj)) {
+	case NID_rsaEncryption:
+		if (ptype == V_ASN1_NULL && EVP_PKEY_is_a(pubkey, "RSA"))
+			return NID_rsaEncryption;
+		break;
+	case NID_X9_62_id_ecPublicKey:
+		if (ptype != V_ASN1_OBJECT || !EVP_PKEY_is_a(pubkey, "EC") ||
+		    EVP_PKEY_get_group_name(
+		        pubkey, group, sizeof(group), NULL) != 1)
+			break;
+		curve = OBJ_obj2nid(pval);
+		if (curve != NID_undef && curve == OBJ_sn2nid(group))
+			return curve;
+		break;
+	}
+	return NID_undef;
+}
+
+/* Sets the subject key. Encoding an EVP_PKEY runs an OpenSSL encoder and
+ * then a decoder on the result, so the SubjectPublicKeyInfo the CSR
+ * carried is copied instead when it is already in the form that would
+ * produce, the way OpenSSL's own EC and RSA encoders fill it in. */
+static int
+ca_leaf_set_key(X509 *x, const struct ca_issue_req *req)
+{
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *bits = NULL;
+	unsigned char *penc = NULL;
+	int nid = NID_undef, rc = -1;
+
+	if (req->spki != NULL &&
+	    ca_spki_split(req->spki, req->spki_len, &alg, &bits) == 0)
+		nid = ca_spki_canonical(alg, bits, req->pubkey);
+	ERR_clear_error();
+	if (nid == NID_undef) {
+		rc = X509_set_pubkey(x, req->pubkey) == 1 ? 0 : -1;
+		goto out;
+	}
+	penc = OPENSSL_memdup(bits->data, (size_t)bits->length);
+	if (penc == NULL)
+		goto out;
+	if (nid == NID_rsaEncryption)
+		rc = X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+		    OBJ_nid2obj(NID_rsaEncryption), V_ASN1_NULL, NULL, penc,
+		    bits->length);
+	else
+		rc = X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x),
+		    OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+		    OBJ_nid2obj(nid), penc, bits->length);
+	if (rc != 1) {
+		rc = -1;
+		goto out;
+	}
+	penc = NULL; /* owned by x */
+	rc = 0;
+out:
+	OPENSSL_free(penc);
+	ASN1_BIT_STRING_free(bits);
+	X509_ALGOR_free(alg);
+	return rc;
 }
 
 /* Fills the to-be-signed fields of a leaf; returns it or NULL (logged). */
 static X509 *
 ca_leaf_build(const struct ca_ctx *ctx, const struct ca_issue_req *req,
-    time_t not_before, time_t not_after, const char *ku)
+    time_t not_before, time_t not_after, X509_EXTENSION *ku)
 {
 	ASN1_INTEGER *serial = NULL;
 	X509 *x = NULL;
@@ -369,7 +562,7 @@ ca_leaf_build(const struct ca_ctx *ctx, const struct ca_issue_req *req,
 	x = X509_new();
 	if (x == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(ctx->inter)) != 1 ||
-	    X509_set_pubkey(x, req->pubkey) != 1) {
+	    ca_leaf_set_key(x, req) != 0) {
 		ca_log_ssl(LOG_ERR, "building a certificate");
 		goto out;
 	}
@@ -396,22 +589,20 @@ static int
 ca_leaf_output(
     X509 *x, time_t not_before, time_t not_after, struct ca_cert *out)
 {
-	unsigned char *p;
+	unsigned char *der = NULL;
 	int len;
 
 	if (ca_serial_format(X509_get0_serialNumber(x), out->serial) != 0)
 		return -1;
-	len = i2d_X509(x, NULL);
+	/* One encoding pass (each one re-encodes the whole certificate). */
+	len = i2d_X509(x, &der);
 	if (len <= 0) {
 		ca_log_ssl(LOG_ERR, "encoding a certificate");
 		return -1;
 	}
 	out->der = cb_malloc((size_t)len);
-	p = out->der;
-	if (i2d_X509(x, &p) != len) {
-		ca_log_ssl(LOG_ERR, "encoding a certificate");
-		return -1;
-	}
+	memcpy(out->der, der, (size_t)len);
+	OPENSSL_free(der);
 	out->der_len = (size_t)len;
 	out->not_before = not_before;
 	out->not_after = not_after;
@@ -421,7 +612,8 @@ ca_leaf_output(
 /* Builds, signs and encodes the leaf. Returns 0 or -1 (logged). */
 static int
 ca_leaf_sign(const struct ca_ctx *ctx, const struct ca_issue_req *req,
-    time_t not_before, time_t not_after, const char *ku, struct ca_cert *out)
+    time_t not_before, time_t not_after, X509_EXTENSION *ku,
+    struct ca_cert *out)
 {
 	X509 *x = NULL;
 	int rc = -1;
@@ -447,13 +639,13 @@ int
 ca_issue(struct ca_ctx *ctx, const struct ca_issue_req *req,
     struct ca_cert *out, struct cb_problem *prob)
 {
-	const char *ku = NULL;
+	X509_EXTENSION *ku = NULL;
 	time_t not_before, not_after;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (req->pubkey == NULL || ca_leaf_check_names(req, prob) != 0 ||
-	    ca_leaf_ku(req->pubkey, &ku, prob) != 0) {
+	    ca_leaf_ku(ctx, req->pubkey, &ku, prob) != 0) {
 		cb_problem_set(prob, CB_PROB_BAD_PUBLIC_KEY, "no public key");
 		goto out;
 	}

@@ -10,7 +10,6 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 
@@ -211,13 +210,17 @@ out:
 	return pkey;
 }
 
-/* Checks the public key is a valid point of its group (not infinity, on
- * the curve, of the right order). Sets badPublicKey. */
+/* Checks the public key is a valid point of its group (not infinity,
+ * coordinates in range, on the curve). The P curves have cofactor 1, so
+ * such a point has the group's order: SEC 1 v2 3.2.2.1 asks for nQ = O
+ * only when the cofactor is not 1, and that scalar multiplication, which
+ * costs as much as checking a signature, would prove nothing more. Sets
+ * badPublicKey. */
 static int
 cb_jwk_ec_check(EVP_PKEY *pkey, struct cb_problem *prob)
 {
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	int ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+	int ok = ctx != NULL && EVP_PKEY_public_check_quick(ctx) == 1;
 
 	ERR_clear_error();
 	EVP_PKEY_CTX_free(ctx);
@@ -628,37 +631,50 @@ cb_jwk_alg_matches(const struct cb_jwk *jwk, enum cb_jwk_alg alg)
 	return false;
 }
 
+/* Appends to OUT the DER INTEGER (X.690 8.3) of the unsigned big-endian
+ * V of LEN bytes (LEN <= CB_JWK_MAX_FIELD): leading zeros dropped, one
+ * zero added when the top bit is set. Returns the bytes written. */
+static size_t
+cb_jwk_der_uint(unsigned char *out, const unsigned char *v, size_t len)
+{
+	size_t n = 0;
+
+	while (len > 1 && v[0] == 0) {
+		v++;
+		len--;
+	}
+	out[n++] = 0x02;
+	out[n++] = (unsigned char)(len + ((v[0] & 0x80) != 0));
+	if ((v[0] & 0x80) != 0)
+		out[n++] = 0x00;
+	memcpy(out + n, v, len);
+	return n + len;
+}
+
 /* RFC 7518 3.4: a JWS ECDSA signature is R || S, each exactly FIELD bytes;
- * OpenSSL verifies the DER ECDSA-Sig-Value. *DER is freed with
- * OPENSSL_free(). */
+ * OpenSSL verifies the DER ECDSA-Sig-Value (SEC 1 C.5), which is written
+ * straight into DER (CB_JWK_ECDSA_DER_MAX bytes): the same bytes
+ * i2d_ECDSA_SIG() gives, without its allocations. */
+#define CB_JWK_ECDSA_DER_MAX (3 + 2 * (3 + CB_JWK_MAX_FIELD))
+
 static int
 cb_jwk_ecdsa_der(const unsigned char *sig, size_t siglen, size_t field,
-    unsigned char **der, size_t *derlen)
+    unsigned char *der, size_t *derlen)
 {
-	ECDSA_SIG *es = NULL;
-	BIGNUM *r = NULL, *s = NULL;
-	int n, rc = -1;
+	unsigned char body[2 * (3 + CB_JWK_MAX_FIELD)];
+	size_t n = 0, off = 0;
 
-	*der = NULL;
-	if (siglen != 2 * field)
+	if (siglen != 2 * field || field > CB_JWK_MAX_FIELD)
 		return -1;
-	es = ECDSA_SIG_new();
-	r = BN_bin2bn(sig, (int)field, NULL);
-	s = BN_bin2bn(sig + field, (int)field, NULL);
-	if (es == NULL || r == NULL || s == NULL ||
-	    ECDSA_SIG_set0(es, r, s) != 1)
-		goto out;
-	r = s = NULL; /* owned by es */
-	n = i2d_ECDSA_SIG(es, der);
-	if (n <= 0)
-		goto out;
-	*derlen = (size_t)n;
-	rc = 0;
-out:
-	BN_free(r);
-	BN_free(s);
-	ECDSA_SIG_free(es);
-	return rc;
+	n += cb_jwk_der_uint(body + n, sig, field);
+	n += cb_jwk_der_uint(body + n, sig + field, field);
+	der[off++] = 0x30;
+	if (n >= 0x80) /* P-521: the long form, one length byte */
+		der[off++] = 0x81;
+	der[off++] = (unsigned char)n;
+	memcpy(der + off, body, n);
+	*derlen = off + n;
+	return 0;
 }
 
 static const EVP_MD *
@@ -684,17 +700,21 @@ cb_jwk_verify(const struct cb_jwk *jwk, enum cb_jwk_alg alg,
     const unsigned char *data, size_t len, const unsigned char *sig,
     size_t siglen)
 {
-	const struct cb_jwk_curve *c;
+	const struct cb_jwk_curve *c = NULL;
 	EVP_MD_CTX *mctx = NULL;
-	unsigned char *der = NULL;
+	unsigned char der[CB_JWK_ECDSA_DER_MAX];
 	const unsigned char *vsig = sig;
 	size_t vlen = siglen;
 	int rc = -1;
 
 	if (data == NULL || sig == NULL || !cb_jwk_alg_matches(jwk, alg))
 		return -1;
-	if ((c = cb_jwk_curve_of(jwk->pkey)) != NULL) {
-		if (cb_jwk_ecdsa_der(sig, siglen, c->field, &der, &vlen) != 0)
+	/* The key is on the curve ALG names: alg_matches checked it. */
+	for (size_t i = 0; i < CB_JWK_NCURVES; i++)
+		if (cb_jwk_curves[i].alg == alg)
+			c = &cb_jwk_curves[i];
+	if (c != NULL) {
+		if (cb_jwk_ecdsa_der(sig, siglen, c->field, der, &vlen) != 0)
 			goto out;
 		vsig = der;
 	}
@@ -710,7 +730,6 @@ out:
 	/* A bad signature is the client's mistake: nothing to log. */
 	ERR_clear_error();
 	EVP_MD_CTX_free(mctx);
-	OPENSSL_free(der);
 	return rc;
 }
 

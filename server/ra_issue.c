@@ -113,6 +113,8 @@ ra_sign_and_record(struct wfe_req *req, struct sa_conn *db, struct sa_order *o,
 	if (strlen(ir.cn) > RA_MAX_CN)
 		ir.cn = NULL;
 	ir.pubkey = csr->pubkey;
+	ir.spki = csr->spki; /* the same key, copied rather than re-encoded */
+	ir.spki_len = csr->spki_len;
 	ir.not_before = o->not_before;
 	ir.not_after = o->not_after;
 	if (ca_issue(req->ctx->ca, &ir, &cert, prob) != 0)

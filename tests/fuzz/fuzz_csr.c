@@ -19,8 +19,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cb_log_set_level(LOG_CRIT);
 	cb_problem_init(&prob);
 	if (ca_csr_parse(data, size, &csr, &prob) == 0) {
-		/* A parsed CSR has a key and at least one name. */
-		if (csr.pubkey == NULL ||
+		/* A parsed CSR has a key, its encoding (within the CSR) and
+		 * at least one name. */
+		if (csr.pubkey == NULL || csr.spki == NULL ||
+		    csr.spki_len == 0 || csr.spki_len > size ||
 		    (csr.ndns == 0 && csr.nip == 0 && csr.cn == NULL))
 			abort();
 	} else if (prob.type != CB_PROB_BAD_CSR) {

@@ -153,8 +153,9 @@ test_chain_pem(void **state)
 	struct fixture *f = *state;
 	EVP_PKEY *key = ca_test_key("EC");
 	struct ca_cert cert = {0};
-	char *chain, *second;
+	char *chain, *second, *pem;
 	X509 *leaf, *first;
+	unsigned char *der;
 
 	ca_test_issue(f->ctx, names, 1, NULL, key, &cert);
 	chain = ca_chain_pem(f->ctx, cert.der, cert.der_len);
@@ -167,12 +168,59 @@ test_chain_pem(void **state)
 	second = strstr(chain + 1, "-----BEGIN CERTIFICATE-----");
 	assert_non_null(second);
 	assert_string_equal(second, ca_intermediate_pem(f->ctx));
+	/* The leaf's PEM is byte for byte what OpenSSL writes. */
+	pem = ca_cert_to_pem(leaf);
+	assert_non_null(pem);
+	assert_int_equal(second - chain, (long)strlen(pem));
+	assert_memory_equal(chain, pem, strlen(pem));
+	free(pem);
 	assert_null(ca_chain_pem(f->ctx, cert.der, cert.der_len - 1));
 	assert_null(ca_chain_pem(f->ctx, (const unsigned char *)"x", 1));
+	assert_null(ca_chain_pem(f->ctx, cert.der, 0));
+	/* Refused without a full decode: anything but SEQUENCE { SEQUENCE,
+	 * SEQUENCE, BIT STRING } of exactly LEN bytes. */
+	der = cb_malloc(cert.der_len + 1);
+	memcpy(der, cert.der, cert.der_len);
+	der[cert.der_len] = 0;
+	assert_null(ca_chain_pem(f->ctx, der, cert.der_len + 1));
+	der[0] = 0x31; /* SET */
+	assert_null(ca_chain_pem(f->ctx, der, cert.der_len));
+	free(der);
 	X509_free(first);
 	X509_free(leaf);
 	free(chain);
 	ca_cert_clear(&cert);
+	EVP_PKEY_free(key);
+}
+
+/* PEM lines break every 64 characters whatever the DER's length. */
+static void
+test_chain_pem_lengths(void **state)
+{
+	struct fixture *f = *state;
+	const char *many[] = {"a.example.com", "b.example.com", "c.example.com",
+	    "d.example.com", "e.example.com", "f.example.com", "g.example.com",
+	    "h.example.com"};
+	EVP_PKEY *key = ca_test_key("EC");
+	struct ca_cert cert = {0};
+	char *chain, *pem;
+	X509 *leaf;
+
+	for (int n = 1; n <= 8; n++) {
+		ca_test_issue(f->ctx, many, n, NULL, key, &cert);
+		chain = ca_chain_pem(f->ctx, cert.der, cert.der_len);
+		assert_non_null(chain);
+		leaf = ca_test_d2i(cert.der, cert.der_len);
+		pem = ca_cert_to_pem(leaf);
+		assert_non_null(pem);
+		assert_memory_equal(chain, pem, strlen(pem));
+		assert_string_equal(
+		    chain + strlen(pem), ca_intermediate_pem(f->ctx));
+		free(pem);
+		X509_free(leaf);
+		free(chain);
+		ca_cert_clear(&cert);
+	}
 	EVP_PKEY_free(key);
 }
 
@@ -195,6 +243,7 @@ main(void)
 	    cmocka_unit_test(test_refuses_intermediate),
 	    cmocka_unit_test(test_refuses_malformed),
 	    cmocka_unit_test(test_chain_pem),
+	    cmocka_unit_test(test_chain_pem_lengths),
 	    cmocka_unit_test(test_clear_zeroed),
 	};
 

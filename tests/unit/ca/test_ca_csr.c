@@ -3,6 +3,10 @@
 #include "ca_test.h"
 
 #include <dirent.h>
+#include <stdbool.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 
 static void
 expect_bad(const unsigned char *der, size_t len, const char *detail)
@@ -311,6 +315,199 @@ test_data_files(void **state)
 	assert_true(nbad >= 8);
 }
 
+/* A P-256 key whose public point OpenSSL encodes compressed. */
+static EVP_PKEY *
+compressed_key(void)
+{
+	EVP_PKEY *key = ca_test_key("EC");
+
+	assert_int_equal(
+	    EVP_PKEY_set_utf8_string_param(
+	        key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"),
+	    1);
+	return key;
+}
+
+/* The key of every kind comes back with its SubjectPublicKeyInfo exactly
+ * as OpenSSL encodes it, and a compressed point stays compressed. */
+static void
+test_spki(void **state)
+{
+	const char *types[] = {"EC", "P-384", "RSA", "ED25519", "P-521", ""};
+	struct ca_csr csr = {0};
+	struct cb_problem prob;
+	unsigned char *der, *want;
+	EVP_PKEY *key;
+	size_t len;
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		cb_problem_init(&prob);
+		if (types[i][0] == '\0')
+			key = compressed_key();
+		else if (strcmp(types[i], "P-521") == 0)
+			key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+		else
+			key = ca_test_key(types[i]);
+		assert_non_null(key);
+		der = ca_test_csr(key, NULL, "DNS:x.example", &len);
+		assert_int_equal(ca_csr_parse(der, len, &csr, &prob), 0);
+		assert_int_equal(EVP_PKEY_eq(csr.pubkey, key), 1);
+		want = NULL;
+		n = i2d_PUBKEY(key, &want);
+		assert_true(n > 0);
+		assert_int_equal(csr.spki_len, (size_t)n);
+		assert_memory_equal(csr.spki, want, (size_t)n);
+		/* The key we built encodes back to the same bytes. */
+		OPENSSL_free(want);
+		want = NULL;
+		assert_int_equal(i2d_PUBKEY(csr.pubkey, &want), n);
+		assert_memory_equal(csr.spki, want, (size_t)n);
+		OPENSSL_free(want);
+		ca_csr_clear(&csr);
+		assert_null(csr.spki);
+		free(der);
+		EVP_PKEY_free(key);
+	}
+}
+
+/* What d2i_X509_REQ() and friends say about DER, stage by stage: the
+ * detail ca_csr_parse() must give, or NULL when decoding passes (then
+ * *OUT holds the request). */
+static const char *
+reference_verdict(const unsigned char *der, size_t len, X509_REQ **out)
+{
+	const unsigned char *p = der;
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)len);
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const char *detail = NULL;
+
+	*out = NULL;
+	if (req == NULL)
+		detail = "CSR is not valid DER";
+	else if (p != der + len)
+		detail = "CSR has trailing data";
+	else if (X509_REQ_get0_pubkey(req) == NULL)
+		detail = "CSR public key is unsupported or malformed";
+	else if (X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1)
+		detail = "CSR signature invalid";
+	if (detail == NULL) {
+		ERR_clear_error();
+		exts = X509_REQ_get_extensions(req);
+		if (exts == NULL && ERR_peek_error() != 0)
+			detail = "CSR has a malformed extension request";
+		sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	}
+	ERR_clear_error();
+	if (detail == NULL)
+		*out = req;
+	else
+		X509_REQ_free(req);
+	return detail;
+}
+
+static bool
+is_decoding_detail(const char *detail)
+{
+	static const char *const details[] = {"CSR is not valid DER",
+	    "CSR has trailing data",
+	    "CSR public key is unsupported or malformed",
+	    "CSR signature invalid", "CSR has a malformed extension request"};
+
+	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++)
+		if (strcmp(detail, details[i]) == 0)
+			return true;
+	return false;
+}
+
+/* ca_csr_parse() decodes CSRs itself: it must accept and refuse exactly
+ * what OpenSSL's X509_REQ does, with the same key. */
+static void
+assert_same_verdict(const unsigned char *der, size_t len)
+{
+	struct ca_csr csr = {0};
+	struct cb_problem prob;
+	X509_REQ *req = NULL;
+	const char *want = reference_verdict(der, len, &req);
+	unsigned char *spki = NULL;
+	int rc, n;
+
+	cb_problem_init(&prob);
+	rc = ca_csr_parse(der, len, &csr, &prob);
+	if (want != NULL) {
+		assert_int_equal(rc, -1);
+		assert_string_equal(prob.detail, want);
+	} else if (rc != 0) {
+		/* Refused for its names, after decoding. */
+		if (is_decoding_detail(prob.detail))
+			print_error("refused: %s\n", prob.detail);
+		assert_false(is_decoding_detail(prob.detail));
+	} else {
+		assert_int_equal(
+		    EVP_PKEY_eq(csr.pubkey, X509_REQ_get0_pubkey(req)), 1);
+		n = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &spki);
+		assert_true(n > 0);
+		assert_int_equal(csr.spki_len, (size_t)n);
+		assert_memory_equal(csr.spki, spki, (size_t)n);
+	}
+	OPENSSL_free(spki);
+	X509_REQ_free(req);
+	ca_csr_clear(&csr);
+}
+
+/* Every byte of DER flipped in turn, and every truncation. */
+static void
+assert_same_verdicts(const unsigned char *der, size_t len)
+{
+	unsigned char *buf = cb_malloc(len);
+
+	assert_same_verdict(der, len);
+	for (size_t i = 0; i < len; i++) {
+		memcpy(buf, der, len);
+		buf[i] ^= (i % 2 == 0) ? 0x01 : 0x80;
+		assert_same_verdict(buf, len);
+	}
+	for (size_t i = 1; i < len; i++)
+		assert_same_verdict(der, i);
+	free(buf);
+}
+
+static void
+test_matches_openssl(void **state)
+{
+	const char *types[] = {"EC", "P-384", "RSA", "ED25519", ""};
+	DIR *d = opendir(COBBLE_TEST_DATA "/csr");
+	struct dirent *e;
+	unsigned char *der;
+	EVP_PKEY *key;
+	char *path, *buf;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		key = types[i][0] == '\0' ? compressed_key()
+		                          : ca_test_key(types[i]);
+		der = ca_test_csr(
+		    key, "x.example", "DNS:x.example,IP:192.0.2.1", &len);
+		assert_same_verdicts(der, len);
+		free(der);
+		EVP_PKEY_free(key);
+	}
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		if (strstr(e->d_name, ".der") == NULL)
+			continue;
+		path = cb_asprintf("%s/csr/%s", COBBLE_TEST_DATA, e->d_name);
+		buf = ca_file_read(path, &len);
+		assert_non_null(buf);
+		assert_same_verdict((unsigned char *)buf, len);
+		free(buf);
+		free(path);
+	}
+	closedir(d);
+}
+
 static void
 test_clear_zeroed(void **state)
 {
@@ -338,6 +535,8 @@ main(void)
 	    cmocka_unit_test(test_too_many_names),
 	    cmocka_unit_test(test_bad_names),
 	    cmocka_unit_test(test_data_files),
+	    cmocka_unit_test(test_spki),
+	    cmocka_unit_test(test_matches_openssl),
 	    cmocka_unit_test(test_clear_zeroed),
 	};
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 
 struct fixture {
 	char *dir;
@@ -233,6 +234,123 @@ test_rsa_ca_rsa_leaf(void **state)
 	    NID_sha256WithRSAEncryption);
 }
 
+/* The SubjectPublicKeyInfo of X exactly as DER. */
+static void
+assert_spki(X509 *x, const unsigned char *want, size_t len)
+{
+	unsigned char *der = NULL;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+
+	assert_int_equal(n, (int)len);
+	assert_memory_equal(der, want, len);
+	OPENSSL_free(der);
+}
+
+/* Issued the way finalize does, from a CSR: the CSR's key bytes are
+ * copied, and they are what encoding the key would have given (a
+ * compressed point stays compressed). */
+static void
+issue_from_csr(struct ca_ctx *ctx, EVP_PKEY *key, uint32_t ku)
+{
+	struct ca_issue_req req = {0};
+	struct ca_csr csr = {0};
+	struct ca_cert cert = {0};
+	struct cb_problem prob;
+	unsigned char *der, *enc = NULL;
+	size_t len;
+	int n;
+	X509 *x;
+
+	cb_problem_init(&prob);
+	der = ca_test_csr(key, "a.example.com",
+	    "DNS:a.example.com,DNS:b.example.com,IP:192.0.2.7", &len);
+	assert_int_equal(ca_csr_parse(der, len, &csr, &prob), 0);
+	req.dns_names = names3;
+	req.ndns = 3;
+	req.cn = csr.cn;
+	req.pubkey = csr.pubkey;
+	req.spki = csr.spki;
+	req.spki_len = csr.spki_len;
+	assert_int_equal(ca_issue(ctx, &req, &cert, &prob), 0);
+	x = ca_test_d2i(cert.der, cert.der_len);
+	assert_profile(ctx, x, &cert);
+	assert_int_equal(X509_get_key_usage(x), ku);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), key), 1);
+	assert_spki(x, csr.spki, csr.spki_len);
+	n = i2d_PUBKEY(key, &enc);
+	assert_true(n > 0);
+	assert_spki(x, enc, (size_t)n);
+	OPENSSL_free(enc);
+	X509_free(x);
+	ca_cert_clear(&cert);
+	ca_csr_clear(&csr);
+	free(der);
+}
+
+static void
+test_key_from_csr(void **state)
+{
+	struct fixture *f = *state;
+	const char *types[] = {"EC", "P-384", "RSA", "ED25519"};
+	const uint32_t kus[] = {KU_DIGITAL_SIGNATURE, KU_DIGITAL_SIGNATURE,
+	    KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT, KU_DIGITAL_SIGNATURE};
+	EVP_PKEY *key;
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		key = ca_test_key(types[i]);
+		issue_from_csr(f->ctx, key, kus[i]);
+		EVP_PKEY_free(key);
+	}
+	key = ca_test_key("EC");
+	assert_int_equal(
+	    EVP_PKEY_set_utf8_string_param(
+	        key, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "compressed"),
+	    1);
+	issue_from_csr(f->ctx, key, KU_DIGITAL_SIGNATURE);
+	EVP_PKEY_free(key);
+}
+
+/* Key bytes that are not PUBKEY's form or type are not copied: PUBKEY
+ * decides, so a caller's mix-up cannot give a key the profile (key
+ * usage) was not chosen for. */
+static void
+test_spki_fallback(void **state)
+{
+	struct fixture *f = *state;
+	EVP_PKEY *ec = ca_test_key("EC");
+	EVP_PKEY *rsa = ca_test_key("RSA");
+	static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01, 0x00};
+	struct ca_issue_req req = {0};
+	struct ca_cert cert = {0};
+	struct cb_problem prob;
+	unsigned char *spki = NULL;
+	int n = i2d_PUBKEY(ec, &spki);
+	X509 *x;
+
+	assert_true(n > 0);
+	req.dns_names = names3;
+	req.ndns = 1;
+	req.pubkey = rsa;
+	req.spki = spki;
+	req.spki_len = (size_t)n;
+	for (int i = 0; i < 3; i++) {
+		cb_problem_init(&prob);
+		assert_int_equal(ca_issue(f->ctx, &req, &cert, &prob), 0);
+		x = ca_test_d2i(cert.der, cert.der_len);
+		assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), rsa), 1);
+		assert_int_equal(X509_get_key_usage(x),
+		    KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
+		X509_free(x);
+		ca_cert_clear(&cert);
+		/* Then garbage, then a truncated SubjectPublicKeyInfo. */
+		req.spki = i == 0 ? junk : spki;
+		req.spki_len = i == 0 ? sizeof(junk) : (size_t)n - 1;
+	}
+	OPENSSL_free(spki);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ec);
+}
+
 static void
 test_subject_cn(void **state)
 {
@@ -383,6 +501,8 @@ test_refusals(void **state)
 struct issue_arg {
 	struct ca_ctx *ctx;
 	EVP_PKEY *key;
+	const unsigned char *spki; /* NULL: the key is encoded */
+	size_t spki_len;
 	int ok;
 };
 
@@ -397,6 +517,8 @@ issue_thread(void *p)
 	req.dns_names = names3;
 	req.ndns = 3;
 	req.pubkey = a->key;
+	req.spki = a->spki;
+	req.spki_len = a->spki_len;
 	for (int i = 0; i < 25; i++) {
 		cb_problem_init(&prob);
 		if (ca_issue(a->ctx, &req, &cert, &prob) == 0)
@@ -414,10 +536,15 @@ test_threads(void **state)
 	EVP_PKEY *key = ca_test_key("EC");
 	struct issue_arg a[4];
 	pthread_t t[4];
+	unsigned char *spki = NULL;
+	int n = i2d_PUBKEY(key, &spki);
 
+	assert_true(n > 0);
 	for (int i = 0; i < 4; i++) {
 		a[i].ctx = f->ctx;
 		a[i].key = key;
+		a[i].spki = i % 2 == 0 ? spki : NULL;
+		a[i].spki_len = (size_t)n;
 		a[i].ok = 0;
 		assert_int_equal(
 		    pthread_create(&t[i], NULL, issue_thread, &a[i]), 0);
@@ -426,6 +553,7 @@ test_threads(void **state)
 		assert_int_equal(pthread_join(t[i], NULL), 0);
 		assert_int_equal(a[i].ok, 25);
 	}
+	OPENSSL_free(spki);
 	EVP_PKEY_free(key);
 }
 
@@ -470,6 +598,8 @@ main(void)
 	    cmocka_unit_test(test_ec_leaf),
 	    cmocka_unit_test(test_rsa_leaf),
 	    cmocka_unit_test(test_ed25519_leaf),
+	    cmocka_unit_test(test_key_from_csr),
+	    cmocka_unit_test(test_spki_fallback),
 	    cmocka_unit_test(test_subject_cn),
 	    cmocka_unit_test(test_empty_subject),
 	    cmocka_unit_test(test_explicit_validity),

@@ -520,6 +520,54 @@ test_from_pkey_roundtrip(void **state)
 	}
 }
 
+/* R || S is turned into DER by hand: signatures whose R or S starts with
+ * a zero byte (shorter INTEGER) or a set top bit (extra zero byte) still
+ * verify, for every curve; all-zero halves, or a half too large, do not. */
+static void
+test_ecdsa_der_forms(void **state)
+{
+	static const unsigned char msg[] = "eyJhbGciOiJFUzI1NiJ9.e30";
+	static const size_t field[] = {32, 48, 66};
+	unsigned char *sig;
+	size_t siglen = 0, f;
+	struct cb_jwk jwk;
+	EVP_PKEY *key;
+
+	(void)state;
+	for (int a = CB_JWK_ALG_ES256; a <= CB_JWK_ALG_ES512; a++) {
+		enum cb_jwk_alg alg = (enum cb_jwk_alg)a;
+		/* P-521: the top byte is 0 or 1, the top bit never set. */
+		int zero = 0, high = alg == CB_JWK_ALG_ES512 ? 2 : 0;
+
+		f = field[a - CB_JWK_ALG_ES256];
+		key = keygen(alg);
+		assert_int_equal(cb_jwk_from_pkey(key, &jwk), 0);
+		/* About 1 in 128 signatures has a leading zero in R or S. */
+		for (int i = 0; i < 4000 && (zero < 2 || high < 2); i++) {
+			sig = sign_raw(key, alg, msg, sizeof(msg) - 1, &siglen);
+			zero += sig[0] == 0 || sig[f] == 0;
+			high += (sig[0] & 0x80) != 0 || (sig[f] & 0x80) != 0;
+			assert_int_equal(cb_jwk_verify(&jwk, alg, msg,
+			                     sizeof(msg) - 1, sig, siglen),
+			    0);
+			free(sig);
+		}
+		assert_true(zero >= 2);
+		assert_true(high >= 2);
+		sig = cb_calloc(1, 2 * f);
+		assert_int_equal(
+		    cb_jwk_verify(&jwk, alg, msg, sizeof(msg) - 1, sig, 2 * f),
+		    -1);
+		memset(sig, 0xff, 2 * f);
+		assert_int_equal(
+		    cb_jwk_verify(&jwk, alg, msg, sizeof(msg) - 1, sig, 2 * f),
+		    -1);
+		free(sig);
+		cb_jwk_clear(&jwk);
+		EVP_PKEY_free(key);
+	}
+}
+
 /* The RFC 7638 key rebuilt from its EVP_PKEY has the RFC's thumbprint. */
 static void
 test_from_pkey_rfc7638(void **state)
@@ -628,6 +676,7 @@ main(void)
 	    cmocka_unit_test(test_malformed_members),
 	    cmocka_unit_test(test_parse_text_too_large),
 	    cmocka_unit_test(test_from_pkey_roundtrip),
+	    cmocka_unit_test(test_ecdsa_der_forms),
 	    cmocka_unit_test(test_from_pkey_rfc7638),
 	    cmocka_unit_test(test_from_pkey_refused),
 	    cmocka_unit_test(test_alg_names),
