@@ -137,6 +137,9 @@ ra_sign_and_record(struct wfe_req *req, struct sa_conn *db, struct sa_order *o,
 	}
 	o->status = SA_STATUS_VALID;
 	snprintf(o->cert_serial, sizeof(o->cert_serial), "%s", cert.serial);
+	/* Committed: the download that follows needs no read. */
+	wfe_certcache_put(
+	    &req->ctx->certs, cert.serial, cert.der, cert.der_len);
 	wfe_log(req, LOG_NOTICE,
 	    "cert issued serial=%s order=%" PRId64 " acct=%" PRId64
 	    " names=%d first=%s",

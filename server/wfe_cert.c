@@ -16,16 +16,20 @@ wfe_handle_cert(
 	char *pem = NULL, *up = NULL;
 	int rc = -1, src;
 
-	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
-	    (db = wfe_req_db(req, prob)) == NULL)
+	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0)
 		goto out;
-	src = sa_cert_get(db, serial, &cert);
-	if (src != SA_OK) {
-		cb_problem_set(prob,
-		    src == SA_NOTFOUND ? CB_PROB_NOT_FOUND
-		                       : CB_PROB_SERVER_INTERNAL,
-		    "no such certificate");
-		goto out;
+	if (!wfe_certcache_get(
+	        &req->ctx->certs, serial, &cert.der, &cert.der_len)) {
+		if ((db = wfe_req_db(req, prob)) == NULL)
+			goto out;
+		src = sa_cert_get(db, serial, &cert);
+		if (src != SA_OK) {
+			cb_problem_set(prob,
+			    src == SA_NOTFOUND ? CB_PROB_NOT_FOUND
+			                       : CB_PROB_SERVER_INTERNAL,
+			    "no such certificate");
+			goto out;
+		}
 	}
 	pem = ca_chain_pem(req->ctx->ca, cert.der, cert.der_len);
 	if (pem == NULL) {

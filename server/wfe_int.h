@@ -139,6 +139,32 @@ void wfe_acctcache_forget(struct wfe_acctcache *ac, int64_t id);
 /* Drops everything; caches from now on only if LIVE (changes are heard). */
 void wfe_acctcache_set_live(struct wfe_acctcache *ac, bool live);
 
+/* ---- recently issued certificates (wfe_certcache.c) ---- */
+
+#define WFE_CERTCACHE_SLOTS 256
+
+struct wfe_certcache_slot {
+	char serial[SA_SERIAL_LEN];
+	unsigned char *der; /* owned, or NULL */
+	size_t der_len;
+};
+
+struct wfe_certcache {
+	pthread_mutex_t lock;
+	/* guards: slots */
+	struct wfe_certcache_slot *slots;
+};
+
+int wfe_certcache_init(struct wfe_certcache *cc) CB_MUSTCHECK;
+void wfe_certcache_clear(struct wfe_certcache *cc);
+/* Keeps a copy of the certificate SERIAL (DER), committed to storage. */
+void wfe_certcache_put(struct wfe_certcache *cc, const char *serial,
+    const unsigned char *der, size_t der_len);
+/* A copy of certificate SERIAL's DER into *DER (caller frees) when it is
+ * cached. Thread-safe. */
+bool wfe_certcache_get(struct wfe_certcache *cc, const char *serial,
+    unsigned char **der, size_t *der_len);
+
 /* ---- validation work hand-off (ra_worker.c) ---- */
 
 /* Tasks handed from the challenge handler to this instance's validation
@@ -181,6 +207,7 @@ struct wfe_ctx {
 	struct ca_ctx *ca;
 	struct wfe_nonces nonces;
 	struct wfe_acctcache accounts;
+	struct wfe_certcache certs;
 	struct MHD_Daemon *daemon;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: ISC */
+/* Unit tests for the account cache (hits, invalidation, the generation
+ * that keeps a racing read out, liveness, expiry) and the cache of
+ * recently issued certificates. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <openssl/ec.h>
+
+#include "wfe_int.h"
+
+static struct sa_account
+account(int64_t id, enum sa_status status, const char *thumbprint)
+{
+	struct sa_account a = {.id = id, .status = status};
+
+	snprintf(a.thumbprint, sizeof(a.thumbprint), "%s", thumbprint);
+	return a;
+}
+
+static void
+test_acct_hit_and_forget(void **state)
+{
+	struct wfe_acctcache ac;
+	struct sa_account a = account(7, SA_STATUS_VALID, "tp-7"), got;
+	struct cb_jwk key;
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	uint64_t gen;
+
+	(void)state;
+	assert_non_null(pkey);
+	assert_int_equal(wfe_acctcache_init(&ac), 0);
+	/* Not live (no listener): never caches. */
+	assert_false(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+	wfe_acctcache_put(&ac, &a, pkey, gen);
+	assert_false(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+
+	wfe_acctcache_set_live(&ac, true);
+	assert_false(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+	wfe_acctcache_put(&ac, &a, pkey, gen);
+	assert_true(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+	assert_int_equal(got.id, 7);
+	assert_int_equal(got.status, SA_STATUS_VALID);
+	assert_string_equal(got.thumbprint, "tp-7");
+	assert_null(got.jwk_json);
+	assert_ptr_equal(key.pkey, pkey);
+	assert_string_equal(key.thumbprint, "tp-7");
+	EVP_PKEY_free(key.pkey); /* a reference of its own */
+	/* Another id in the same slot is a miss, not a wrong hit. */
+	assert_false(
+	    wfe_acctcache_get(&ac, 7 + WFE_ACCTCACHE_SLOTS, &got, &key, &gen));
+
+	wfe_acctcache_forget(&ac, 7);
+	assert_false(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+	wfe_acctcache_put(&ac, &a, pkey, gen);
+	assert_true(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+	EVP_PKEY_free(key.pkey);
+	/* Losing the listener drops everything. */
+	wfe_acctcache_set_live(&ac, false);
+	assert_false(wfe_acctcache_get(&ac, 7, &got, &key, &gen));
+	wfe_acctcache_clear(&ac);
+	EVP_PKEY_free(pkey);
+}
+
+static void
+test_acct_racing_read(void **state)
+{
+	struct wfe_acctcache ac;
+	struct sa_account before = account(9, SA_STATUS_VALID, "old");
+	struct sa_account after = account(9, SA_STATUS_DEACTIVATED, "old");
+	struct sa_account got;
+	struct cb_jwk key;
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	uint64_t gen, gen2;
+
+	(void)state;
+	assert_int_equal(wfe_acctcache_init(&ac), 0);
+	wfe_acctcache_set_live(&ac, true);
+	/* A read starts, the account changes (notification), the read
+	 * ends: what it read must not be cached. */
+	assert_false(wfe_acctcache_get(&ac, 9, &got, &key, &gen));
+	wfe_acctcache_forget(&ac, 9);
+	wfe_acctcache_put(&ac, &before, pkey, gen);
+	assert_false(wfe_acctcache_get(&ac, 9, &got, &key, &gen2));
+	/* A read after the change is. */
+	wfe_acctcache_put(&ac, &after, pkey, gen2);
+	assert_true(wfe_acctcache_get(&ac, 9, &got, &key, &gen));
+	assert_int_equal(got.status, SA_STATUS_DEACTIVATED);
+	EVP_PKEY_free(key.pkey);
+	/* So is a flush of everything (a lost notification). */
+	wfe_acctcache_forget(&ac, 9);
+	assert_false(wfe_acctcache_get(&ac, 9, &got, &key, &gen));
+	wfe_acctcache_set_live(&ac, true);
+	wfe_acctcache_put(&ac, &before, pkey, gen);
+	assert_false(wfe_acctcache_get(&ac, 9, &got, &key, &gen));
+	wfe_acctcache_clear(&ac);
+	EVP_PKEY_free(pkey);
+}
+
+static void
+test_acct_expires(void **state)
+{
+	struct wfe_acctcache ac;
+	struct sa_account a = account(11, SA_STATUS_VALID, "tp");
+	struct sa_account got;
+	struct cb_jwk key;
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	uint64_t gen;
+
+	(void)state;
+	assert_int_equal(wfe_acctcache_init(&ac), 0);
+	wfe_acctcache_set_live(&ac, true);
+	assert_false(wfe_acctcache_get(&ac, 11, &got, &key, &gen));
+	wfe_acctcache_put(&ac, &a, pkey, gen);
+	/* As if loaded WFE_ACCTCACHE_TTL_S ago. */
+	ac.slots[11 % WFE_ACCTCACHE_SLOTS].loaded -= WFE_ACCTCACHE_TTL_S;
+	assert_false(wfe_acctcache_get(&ac, 11, &got, &key, &gen));
+	wfe_acctcache_clear(&ac);
+	EVP_PKEY_free(pkey);
+}
+
+static void
+test_certcache(void **state)
+{
+	struct wfe_certcache cc;
+	const unsigned char der1[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	const unsigned char der2[] = {0x30, 0x03, 0x02, 0x01, 0x02};
+	char serial[80], other[80];
+	unsigned char *der;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_int_equal(wfe_certcache_init(&cc), 0);
+	assert_false(wfe_certcache_get(&cc, "0a", &der, &len));
+	assert_null(der);
+	wfe_certcache_put(&cc, "0a", der1, sizeof(der1));
+	assert_true(wfe_certcache_get(&cc, "0a", &der, &len));
+	assert_int_equal(len, sizeof(der1));
+	assert_memory_equal(der, der1, len);
+	free(der);
+	assert_false(wfe_certcache_get(&cc, "0b", &der, &len));
+	/* Two serials in one slot: the newer replaces the older. */
+	for (i = 0;; i++) {
+		snprintf(other, sizeof(other), "%x", i);
+		if (strcmp(other, "0a") != 0 &&
+		    wfe_certcache_get(&cc, "0a", &der, &len)) {
+			free(der);
+			wfe_certcache_put(&cc, other, der2, sizeof(der2));
+			if (!wfe_certcache_get(&cc, "0a", &der, &len))
+				break;
+			free(der);
+		}
+	}
+	assert_true(wfe_certcache_get(&cc, other, &der, &len));
+	assert_memory_equal(der, der2, sizeof(der2));
+	free(der);
+	/* A serial longer than any of ours is not kept. */
+	memset(serial, '1', sizeof(serial) - 1);
+	serial[sizeof(serial) - 1] = '\0';
+	wfe_certcache_put(&cc, serial, der1, sizeof(der1));
+	assert_false(wfe_certcache_get(&cc, serial, &der, &len));
+	wfe_certcache_clear(&cc);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_acct_hit_and_forget),
+	    cmocka_unit_test(test_acct_racing_read),
+	    cmocka_unit_test(test_acct_expires),
+	    cmocka_unit_test(test_certcache),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
