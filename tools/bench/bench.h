@@ -13,9 +13,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
+#include <netdb.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "cb_jwk.h"
 #include "cb_limits.h"
@@ -32,8 +33,9 @@
 #define BENCH_POLL_TIMEOUT_MS 60000
 /* Poll interval when neither --poll-interval nor Retry-After is given. */
 #define BENCH_POLL_DEFAULT_MS 1000
-/* Per-request timeout (s). */
+/* Per-request timeout, and connection set-up timeout (s). */
 #define BENCH_HTTP_TIMEOUT 30
+#define BENCH_HTTP_CONNECT_TIMEOUT 10
 /* Most names per order (--names). */
 #define BENCH_MAX_NAMES 100
 /* Most accounts and workers. */
@@ -78,14 +80,55 @@ int bench_opts_parse(int argc, char **argv, struct bench_opts *opts);
  * account spelling. */
 const char *bench_keytype_name(enum bench_keytype t, bool account);
 
-/* ---- keys, JWS and CSRs (bench_key.c) ---- */
+/* ---- byte buffers (bench_buf.c) ---- */
+
+/* Bytes that grow as they are appended (cb_reallocarray: never fails);
+ * a zeroed struct is empty. */
+struct bench_buf {
+	char *p; /* owned */
+	size_t len, cap;
+};
+
+/* Appends N bytes of DATA to B. */
+void bench_buf_put(struct bench_buf *b, const void *data, size_t n);
+/* Appends the string S to B (without its NUL). */
+void bench_buf_puts(struct bench_buf *b, const char *s);
+/* Appends S as a JSON string (RFC 8259 7): in quotes, with quotes,
+ * backslashes and control characters escaped; other bytes as they are. */
+void bench_buf_json_string(struct bench_buf *b, const char *s);
+/* Appends a NUL and hands the text over: returns B's bytes (caller frees)
+ * and leaves B empty. */
+char *bench_buf_take(struct bench_buf *b);
+/* Releases B's bytes; B is empty after. */
+void bench_buf_clear(struct bench_buf *b);
+
+/* ---- keys, JWS and CSRs (bench_key.c, bench_csr.c) ---- */
+
+/* Largest signature a bench key makes (RSA 4096 bits). */
+#define BENCH_MAX_SIG 512
+
+/* A private key set up once for many signatures. OpenSSL 3 fetches the
+ * algorithms on every EVP_DigestSignInit(); this keeps one EVP_PKEY_CTX
+ * ready for EVP_PKEY_sign() over SHA-256 digests. Thread-safe. */
+struct bench_signer;
+
+/* Prepares KEY (EC or RSA) for signing; the signer holds its own
+ * reference to KEY. Returns NULL on failure (logged). */
+struct bench_signer *bench_signer_new(EVP_PKEY *key);
+/* Frees S; NULL is ignored. */
+void bench_signer_free(struct bench_signer *s);
+/* Signs the SHA-256 digest of DATA (LEN bytes) into SIG (BENCH_MAX_SIG
+ * bytes): ECDSA as a DER ECDSA-Sig-Value, RSA as PKCS#1 v1.5. Sets
+ * *SIGLEN. Returns 0 or -1 (logged). Thread-safe. */
+int bench_signer_sign(struct bench_signer *s, const unsigned char *data,
+    size_t len, unsigned char *sig, size_t *siglen) CB_MUSTCHECK;
 
 /* An account key with what JWS signing needs. */
 struct bench_key {
-	EVP_PKEY *pkey;      /* owned; private key */
-	enum cb_jwk_alg alg; /* ES256 or RS256 */
-	struct cb_jwk jwk;   /* public JWK and thumbprint */
-	json_t *jwk_obj;     /* owned; the JWK as a JSON object */
+	EVP_PKEY *pkey;              /* owned; private key */
+	struct bench_signer *signer; /* owned; for PKEY */
+	enum cb_jwk_alg alg;         /* ES256 or RS256 */
+	struct cb_jwk jwk;           /* public JWK, its JSON and thumbprint */
 };
 
 /* Generates a private key of type T. Returns NULL on failure (logged). */
@@ -99,24 +142,72 @@ void bench_key_clear(struct bench_key *key);
 /* A flattened JWS (RFC 7515 7.2.2) for ACME: protected header with alg,
  * nonce, url and KID (or the JWK when KID is NULL), PAYLOAD as given (NULL
  * or "" for POST-as-GET), signed with KEY (ES256 as raw R||S). Returns the
- * JSON text (caller frees) or NULL. Thread-safe: KEY is only read. */
+ * JSON text (caller frees) or NULL. Thread-safe: KEY's signer locks. */
 char *bench_jws_encode(const struct bench_key *key, const char *kid,
     const char *nonce, const char *url, const char *payload);
-/* A PKCS#10 CSR for NAMES (first one also the CN) with KEY's public key,
- * signed with KEY, as base64url DER. Caller frees; NULL on failure. */
-char *bench_csr_encode(EVP_PKEY *key, char *const *names, size_t n);
+
+/* A certificate key: the private key, a signer for it and its encoded
+ * SubjectPublicKeyInfo, so that a CSR costs one signature and no
+ * re-encoding of the key. */
+struct bench_cert_key {
+	EVP_PKEY *pkey;              /* owned */
+	struct bench_signer *signer; /* owned; for PKEY */
+	unsigned char *spki;         /* owned; DER SubjectPublicKeyInfo */
+	size_t spki_len;
+	bool rsa; /* sha256WithRSAEncryption, else ecdsa-with-SHA256 */
+};
+
+/* Generates a certificate key of type T into OUT. Returns 0 or -1 (logged);
+ * OUT is cleared on failure. */
+int bench_cert_key_generate(
+    enum bench_keytype t, struct bench_cert_key *out) CB_MUSTCHECK;
+/* Releases what KEY holds; safe on a zeroed struct. */
+void bench_cert_key_clear(struct bench_cert_key *key);
+/* A PKCS#10 CSR (RFC 2986) for NAMES (first one also the CN when at most
+ * 64 characters) with KEY's public key, signed with KEY using SHA-256, as
+ * base64url DER. Caller frees; NULL on failure. Thread-safe. */
+char *bench_csr_encode(
+    const struct bench_cert_key *key, char *const *names, size_t n);
 
 /* ---- HTTPS client (bench_http.c) ---- */
 
-/* One keep-alive connection (one curl easy handle) and its last response.
- * Not shared between threads. */
+/* Read buffer of a connection; also the longest response header block. */
+#define BENCH_HTTP_BUF 16384
+#define BENCH_HTTP_ERRBUF 256
+
+/* Outcomes of the non-blocking calls. */
+enum bench_http_rc {
+	BENCH_HTTP_OK = 0,     /* the response is complete */
+	BENCH_HTTP_ERR = -1,   /* transport failure; detail in errbuf */
+	BENCH_HTTP_AGAIN = -2, /* waiting for the socket: see bench_http */
+};
+
+/* Where a request is (private to bench_http.c). */
+enum bench_http_phase {
+	BENCH_HTTP_IDLE = 0,
+	BENCH_HTTP_CONNECT,
+	BENCH_HTTP_TLS,
+	BENCH_HTTP_SEND,
+	BENCH_HTTP_HEAD,
+	BENCH_HTTP_BODY,
+};
+
+/* One keep-alive HTTP/1.1 connection (TLS for https URLs), the request in
+ * flight and its response. Requests run without blocking: when a call
+ * answers BENCH_HTTP_AGAIN, wait until FD is ready (for writing when
+ * WANT_WRITE, else reading) or up to a second, then call bench_http_step().
+ * FD changes when GEN does (a new socket: watch it). Not shared between
+ * threads. */
 struct bench_http {
-	CURL *curl;
-	struct curl_slist *hdr_jose; /* Content-Type: application/jose+json */
-	struct curl_slist *hdr_pem;  /* same, plus Accept: PEM chain */
-	char errbuf[CURL_ERROR_SIZE];
-	long status; /* HTTP status of the last response */
-	char *body;  /* owned; NUL-terminated */
+	int fd;              /* -1 when not connected */
+	uint64_t gen;        /* sockets opened so far */
+	bool want_write;     /* with BENCH_HTTP_AGAIN: wait for writability */
+	int64_t deadline_us; /* the request fails after this (monotonic) */
+	uint64_t connects;   /* connections established so far */
+	char errbuf[BENCH_HTTP_ERRBUF];
+	/* the last response */
+	long status; /* HTTP status */
+	char *body;  /* owned; NUL-terminated, never NULL after a request */
 	size_t len, cap;
 	bool too_large; /* the body exceeded BENCH_MAX_RESPONSE */
 	char nonce[CB_MAX_NONCE_LEN + 1]; /* last Replay-Nonce seen */
@@ -124,18 +215,57 @@ struct bench_http {
 	char *location;           /* owned; Location of the last response */
 	long retry_after;         /* seconds; -1 when absent */
 	bool problem;             /* Content-Type application/problem+json */
-	const atomic_bool *abort; /* when set, transfers stop at once */
+	const atomic_bool *abort; /* when set, transfers stop within 1 s */
+	/* private to bench_http.c */
+	SSL_CTX *ssl_ctx;         /* owned; trusts the CA bundle */
+	SSL *ssl;                 /* owned; NULL unless a TLS connection */
+	char *origin;             /* owned; "scheme://authority" of FD */
+	char *url;                /* owned; of the request in flight */
+	struct addrinfo *addrs;   /* owned; while connecting */
+	struct addrinfo *addr;    /* the address being tried */
+	int64_t connect_deadline; /* while connecting */
+	enum bench_http_phase phase;
+	bool head;    /* a HEAD request: no body */
+	bool reused;  /* sent on a kept-alive connection */
+	bool retried; /* sent again on a new connection */
+	char *req;    /* owned; the request */
+	size_t req_len, req_off, req_cap;
+	char in[BENCH_HTTP_BUF]; /* bytes read, not consumed yet */
+	size_t in_off, in_len;
+	bool got_bytes;      /* a byte of the response arrived */
+	int body_mode;       /* how the body ends */
+	long long remaining; /* body or chunk bytes still due */
+	bool close;          /* close the connection after it */
 };
 
-/* Sets up H for requests, trusting CA_BUNDLE (NULL: the system's store).
- * When *ABORT (may be NULL) becomes true, a running transfer fails within
- * about a second. Returns 0 or -1. */
-int bench_http_init(struct bench_http *h, const char *ca_bundle,
-    const atomic_bool *abort) CB_MUSTCHECK;
-/* Releases H. */
+/* A TLS client context trusting CA_BUNDLE (NULL: the system's store),
+ * checking the server's certificate, TLS 1.2 or later; shared by all
+ * connections, so the roots are read once. Returns NULL on failure
+ * (logged); free with SSL_CTX_free(). */
+SSL_CTX *bench_tls_ctx_new(const char *ca_bundle);
+/* Sets up H for requests over TLS contexts made from CTX (H keeps a
+ * reference). When *ABORT (may be NULL) becomes true, a running transfer
+ * fails within about a second. */
+void bench_http_init(
+    struct bench_http *h, SSL_CTX *ctx, const atomic_bool *abort);
+/* Closes H's connection; a request in flight is dropped. The next request
+ * opens a new connection. */
+void bench_http_close(struct bench_http *h);
+/* Releases H (closes its connection); safe on a zeroed struct. */
 void bench_http_clear(struct bench_http *h);
-/* GET URL. Returns 0 when a response arrived (any status), -1 on a
- * transport failure (detail in H->errbuf). */
+/* Starts METHOD ("GET", "HEAD" or "POST") of URL on H, reusing H's
+ * connection when it goes to the same origin. A POST sends BODY as
+ * application/jose+json; PEM asks for a PEM certificate chain. Returns as
+ * bench_http_step(). BODY is copied. */
+enum bench_http_rc bench_http_start(struct bench_http *h, const char *method,
+    const char *url, const char *body, bool pem) CB_MUSTCHECK;
+/* Advances the request in flight as far as the socket allows. Returns
+ * BENCH_HTTP_OK when a response arrived (any status), BENCH_HTTP_AGAIN
+ * (see struct bench_http), or BENCH_HTTP_ERR on a transport failure,
+ * time-out or abort. */
+enum bench_http_rc bench_http_step(struct bench_http *h) CB_MUSTCHECK;
+/* GET URL and wait for the response. Returns 0 when a response arrived
+ * (any status), -1 on a transport failure (detail in H->errbuf). */
 int bench_http_get(struct bench_http *h, const char *url) CB_MUSTCHECK;
 /* HEAD URL; as bench_http_get(). */
 int bench_http_head(struct bench_http *h, const char *url) CB_MUSTCHECK;
@@ -272,6 +402,7 @@ struct bench_run {
 	struct bench_dir dir;
 	struct bench_account *accounts;    /* opts->accounts entries */
 	struct bench_responder *responder; /* NULL with --always-valid */
+	SSL_CTX *tls;                      /* owned; for every connection */
 	pthread_barrier_t ready;           /* workers + main: setup done */
 	pthread_barrier_t go;              /* workers + main: deadline set */
 	int64_t deadline_us; /* monotonic; 0 = none (set before ready) */
@@ -286,17 +417,45 @@ struct bench_run {
 	const volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 };
 
-/* One load thread. */
+/* What a worker waits for. */
+enum bench_wait {
+	BENCH_WAIT_NONE = 0, /* nothing: idle */
+	BENCH_WAIT_HTTP,     /* its request (HTTP, the socket in the loop) */
+	BENCH_WAIT_TIMER,    /* until WAKE_US */
+};
+
+struct bench_flow; /* what a worker is doing (bench_acme.c) */
+struct bench_loop;
+
+/* One stream of issuances, one after the other (--concurrency of them),
+ * with its own keep-alive connection. Driven by one event loop. */
 struct bench_worker {
 	int id;
 	struct bench_run *run;
+	struct bench_loop *loop; /* the loop driving it */
 	struct bench_http http;
 	struct bench_stats stats;
-	EVP_PKEY *cert_keys[BENCH_CERT_KEYS];
+	struct bench_cert_key cert_keys[BENCH_CERT_KEYS];
 	unsigned next_key;
 	uint64_t rng;                 /* xorshift state for names */
 	int err;                      /* first failure kind of this issuance */
 	bool logged[BENCH_ERR_COUNT]; /* kinds already logged at WARNING */
+	struct bench_flow *flow;      /* owned */
+	enum bench_wait wait;
+	int64_t wake_us;   /* BENCH_WAIT_TIMER: monotonic */
+	bool done_pending; /* the request ended in bench_http_start() */
+	enum bench_http_rc done_rc;
+	uint64_t watched_gen; /* HTTP's socket in the loop's epoll set */
+	bool next_issue;      /* the timer starts the next issuance */
+};
+
+/* An event loop (one thread) driving several workers: their sockets in one
+ * epoll set, their timers, and what follows when a request ends. */
+struct bench_loop {
+	struct bench_run *run;
+	struct bench_worker **ws; /* owned array; the workers are borrowed */
+	int n;
+	int epfd;
 	pthread_t thread;
 };
 
@@ -305,22 +464,55 @@ int bench_dir_fetch(
     struct bench_http *h, const char *url, struct bench_dir *dir) CB_MUSTCHECK;
 /* Releases DIR. */
 void bench_dir_clear(struct bench_dir *dir);
-/* Prepares W (HTTPS handle, certificate keys). Returns 0 or -1. */
-int bench_worker_init(
-    struct bench_worker *w, struct bench_run *run, int id) CB_MUSTCHECK;
-/* Releases W. */
-void bench_worker_clear(struct bench_worker *w);
-/* Generates a key and registers the account A through W. Returns 0 or -1
- * (counted in W's statistics). */
-int bench_account_create(
-    struct bench_worker *w, struct bench_account *a) CB_MUSTCHECK;
 /* Releases A. */
 void bench_account_clear(struct bench_account *a);
-/* One complete issuance through W with account A: newOrder, authorizations,
- * challenges, validation, finalize, download. Counts the outcome and the
- * latencies in W->stats. Returns 0 or -1. */
-int bench_issue(struct bench_worker *w, const struct bench_account *a);
 /* Monotonic clock in microseconds. */
 int64_t bench_now_us(void);
+
+/* The ACME flow (bench_acme.c), step by step; each call returns once W
+ * waits (request or timer) or is done. */
+/* Allocates W's flow state. */
+struct bench_flow *bench_flow_new(void);
+/* Frees F (and what an unfinished issuance holds); NULL is ignored. */
+void bench_flow_free(struct bench_flow *f);
+/* Registers W's share of the accounts (I, I + concurrency, ...), one
+ * after the other; a failure is counted and sets the run's
+ * setup_failed. */
+void bench_flow_accounts(struct bench_worker *w);
+/* Starts one issuance with the next account in turn: newOrder,
+ * authorizations, challenges, validation, finalize, download. Its end is
+ * reported with bench_worker_done(). */
+void bench_flow_issue(struct bench_worker *w);
+/* W's request ended with R (BENCH_HTTP_OK or BENCH_HTTP_ERR). */
+void bench_flow_http(struct bench_worker *w, enum bench_http_rc r);
+/* W's timer expired. */
+void bench_flow_wake(struct bench_worker *w);
+
+/* Workers and loops (bench_loop.c). */
+/* Prepares W (HTTPS handle, certificate keys, flow). Returns 0 or -1. */
+int bench_worker_init(
+    struct bench_worker *w, struct bench_run *run, int id) CB_MUSTCHECK;
+/* Releases W; safe on a zeroed struct. */
+void bench_worker_clear(struct bench_worker *w);
+/* Starts W's request (as bench_http_start()); W then waits for it. */
+void bench_worker_request(struct bench_worker *w, const char *method,
+    const char *url, const char *body, bool pem);
+/* W waits MS milliseconds, then bench_flow_wake() is called. */
+void bench_worker_sleep(struct bench_worker *w, long ms);
+/* W's issuance ended (RC 0: issued): counts it, and W goes on with the
+ * next one while the run lasts (after a pause when the server was
+ * unreachable). */
+void bench_worker_done(struct bench_worker *w, int rc);
+/* Prepares L for RUN. Returns 0 or -1 (logged). */
+int bench_loop_init(struct bench_loop *l, struct bench_run *run) CB_MUSTCHECK;
+/* Releases L (not its workers); safe on a zeroed struct. */
+void bench_loop_clear(struct bench_loop *l);
+/* Makes L drive W. */
+void bench_loop_add(struct bench_loop *l, struct bench_worker *w);
+/* Registers the accounts of L's workers; returns when all are done. */
+void bench_loop_accounts(struct bench_loop *l);
+/* Runs issuances on L's workers until the run ends (duration, count,
+ * signal or stall); counts the finished workers in the run. */
+void bench_loop_issue(struct bench_loop *l);
 
 #endif

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /* The ACME client side of the load (RFC 8555 7): directory, nonces,
  * accounts, and one issuance from newOrder to the certificate download,
- * with the latency of each step recorded in the worker's statistics. */
+ * with the latency of each step recorded in the worker's statistics. The
+ * flow advances one response (or timer) at a time, driven by the worker's
+ * event loop (bench_loop.c). */
 #include "bench.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cb_b64url.h"
 #include "cb_log.h"
-#include "cb_util.h"
 
 /* What an issuance needs from an order object (RFC 8555 7.1.3). */
 struct bench_order {
@@ -33,6 +32,53 @@ struct bench_authz {
 	int error; /* problem type of a challenge's "error", if any */
 };
 
+/* The request in flight, or the poll waited for. */
+enum bench_phase {
+	BENCH_PH_IDLE = 0,
+	BENCH_PH_ACCOUNT,    /* newAccount */
+	BENCH_PH_ORDER,      /* newOrder */
+	BENCH_PH_AUTHZ,      /* fetching authorization I */
+	BENCH_PH_CHALLENGE,  /* answering its http-01 challenge */
+	BENCH_PH_AUTHZ_POLL, /* polling authorization I until valid */
+	BENCH_PH_FINALIZE,
+	BENCH_PH_ORDER_POLL, /* polling the order until WANT (or valid) */
+	BENCH_PH_DOWNLOAD,
+};
+
+/* What a worker is doing: the request in flight, and the registration or
+ * issuance it belongs to. */
+struct bench_flow {
+	enum bench_phase phase;
+	/* the signed request (RFC 8555 6.2) */
+	const struct bench_key *key;
+	const char *kid; /* NULL: the JWK goes in the header */
+	char *url;       /* owned */
+	char *payload;   /* owned; NULL for POST-as-GET */
+	bool pem;
+	bool nonce_fetch; /* the request in flight is HEAD newNonce */
+	int tries;        /* sent so far, each after a badNonce */
+	int64_t t_nonce;
+	int64_t t_step; /* when the timed step began */
+	/* account registration */
+	int account; /* index of the account being registered */
+	/* the issuance */
+	const struct bench_account *acct;
+	int64_t t_issue;
+	int64_t t_valid; /* first challenge answered; 0 if none */
+	int64_t poll_deadline;
+	int n; /* names */
+	char *names[BENCH_MAX_NAMES];
+	struct bench_order order;
+	char *tokens[BENCH_MAX_NAMES]; /* published in the responder */
+	bool started[BENCH_MAX_NAMES]; /* challenge answered */
+	size_t i;                      /* the authorization at hand */
+	char *csr_payload;             /* owned; finalize */
+	bool finalize_again; /* orderNotReady: sent again once ready */
+	const char *want;    /* BENCH_PH_ORDER_POLL: "ready" or "valid" */
+};
+
+static void bench_flow_failed(struct bench_worker *w);
+
 int64_t
 bench_now_us(void)
 {
@@ -40,16 +86,6 @@ bench_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void
-bench_sleep_ms(long ms)
-{
-	struct timespec ts = {
-	    .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
 }
 
 static void
@@ -151,67 +187,6 @@ bench_is_problem(struct bench_http *h, int kind)
 	return is;
 }
 
-/* HEAD newNonce (RFC 8555 7.2): only when no Replay-Nonce is at hand. */
-static int
-bench_new_nonce(struct bench_worker *w)
-{
-	int64_t t = bench_now_us();
-
-	w->stats.requests++;
-	if (bench_http_head(&w->http, w->run->dir.new_nonce) != 0)
-		return bench_fail(
-		    w, BENCH_ERR_TRANSPORT, "newNonce: %s", w->http.errbuf);
-	if ((w->http.status != 200 && w->http.status != 204) ||
-	    !w->http.has_nonce)
-		return bench_fail(w, BENCH_ERR_PROTOCOL,
-		    "newNonce: status %ld, %s Replay-Nonce", w->http.status,
-		    w->http.has_nonce ? "with" : "no");
-	bench_record(w, BENCH_STEP_NONCE, t);
-	return 0;
-}
-
-/* A signed POST of PAYLOAD (NULL: POST-as-GET) to URL with KEY and KID
- * (NULL: embed the JWK), retried with the fresh nonce while the server
- * answers badNonce (RFC 8555 6.5). Returns 0 when a response other than
- * badNonce arrived. */
-static int
-bench_post(struct bench_worker *w, const struct bench_key *key, const char *kid,
-    const char *url, const char *payload, bool pem)
-{
-	struct bench_http *h = &w->http;
-	char *body = NULL;
-	int rc = -1;
-
-	for (int i = 0; i < BENCH_MAX_NONCE_TRIES; i++) {
-		if (!h->has_nonce && bench_new_nonce(w) != 0)
-			goto out;
-		free(body);
-		body = bench_jws_encode(key, kid, h->nonce, url, payload);
-		h->has_nonce = false;
-		if (body == NULL) {
-			bench_fail(w, BENCH_ERR_LOCAL, "cannot sign a JWS");
-			goto out;
-		}
-		w->stats.requests++;
-		if (bench_http_post(h, url, body, pem) != 0) {
-			bench_fail(w, BENCH_ERR_TRANSPORT, "POST %s: %s", url,
-			    h->errbuf);
-			goto out;
-		}
-		if (h->status != 400 ||
-		    !bench_is_problem(h, CB_PROB_BAD_NONCE)) {
-			rc = 0;
-			goto out;
-		}
-		w->stats.bad_nonce_retries++;
-	}
-	bench_fail(w, CB_PROB_BAD_NONCE, "POST %s: badNonce %d times in a row",
-	    url, BENCH_MAX_NONCE_TRIES);
-out:
-	free(body);
-	return rc;
-}
-
 static char *
 bench_dup_string(const json_t *obj, const char *key)
 {
@@ -262,72 +237,6 @@ bench_dir_clear(struct bench_dir *dir)
 	free(dir->new_account);
 	free(dir->new_order);
 	memset(dir, 0, sizeof(*dir));
-}
-
-int
-bench_worker_init(struct bench_worker *w, struct bench_run *run, int id)
-{
-	unsigned char seed[8];
-
-	memset(w, 0, sizeof(*w));
-	w->id = id;
-	w->run = run;
-	w->err = -1;
-	if (bench_http_init(&w->http, run->opts->ca_bundle, &run->abort) != 0 ||
-	    cb_random_bytes(seed, sizeof(seed)) != 0)
-		return -1;
-	memcpy(&w->rng, seed, sizeof(w->rng));
-	w->rng |= 1;
-	/* Certificate keys differ from the account keys (RFC 8555 7.4
-	 * forbids the account key in a CSR) and are reused in turn: making
-	 * one per issuance would cost more CPU than the server's work. */
-	for (int i = 0; i < BENCH_CERT_KEYS; i++)
-		if ((w->cert_keys[i] =
-		            bench_pkey_generate(run->opts->cert_key)) == NULL)
-			return -1;
-	return 0;
-}
-
-void
-bench_worker_clear(struct bench_worker *w)
-{
-	bench_http_clear(&w->http);
-	for (int i = 0; i < BENCH_CERT_KEYS; i++)
-		EVP_PKEY_free(w->cert_keys[i]);
-	memset(w->cert_keys, 0, sizeof(w->cert_keys));
-}
-
-int
-bench_account_create(struct bench_worker *w, struct bench_account *a)
-{
-	int64_t t;
-	int rc = -1;
-
-	w->err = -1;
-	if (bench_key_generate(w->run->opts->acct_key, &a->key) != 0) {
-		bench_fail(
-		    w, BENCH_ERR_LOCAL, "cannot generate an account key");
-		goto out;
-	}
-	t = bench_now_us();
-	if (bench_post(w, &a->key, NULL, w->run->dir.new_account,
-	        "{\"termsOfServiceAgreed\":true}", false) != 0)
-		goto out;
-	if (w->http.status != 201 && w->http.status != 200) {
-		bench_fail_response(w, "newAccount");
-		goto out;
-	}
-	if (w->http.location == NULL) {
-		bench_fail(w, BENCH_ERR_PROTOCOL, "newAccount: no Location");
-		goto out;
-	}
-	bench_record(w, BENCH_STEP_ACCOUNT, t);
-	a->kid = cb_strdup(w->http.location);
-	rc = 0;
-out:
-	if (w->err >= 0)
-		w->stats.errors[w->err]++;
-	return rc;
 }
 
 void
@@ -429,100 +338,6 @@ bench_poll_wait_ms(const struct bench_worker *w)
 	return ra >= 0 ? ra * 1000 : BENCH_POLL_DEFAULT_MS;
 }
 
-/* POST-as-GET URL and parse the object. Returns it or NULL (failed). */
-static json_t *
-bench_fetch(struct bench_worker *w, const struct bench_account *a,
-    const char *url, const char *what)
-{
-	json_t *j;
-
-	if (bench_post(w, &a->key, a->kid, url, NULL, false) != 0)
-		return NULL;
-	if (w->http.status != 200) {
-		bench_fail_response(w, what);
-		return NULL;
-	}
-	if ((j = bench_body_json(&w->http)) == NULL)
-		bench_fail(
-		    w, BENCH_ERR_PROTOCOL, "%s: not a JSON object", what);
-	return j;
-}
-
-/* Polls authorization URL until it is valid. */
-static int
-bench_authz_wait(
-    struct bench_worker *w, const struct bench_account *a, const char *url)
-{
-	struct bench_authz az = {0};
-	int64_t deadline = bench_now_us() + BENCH_POLL_TIMEOUT_MS * 1000LL;
-	json_t *j = NULL;
-	int rc = -1;
-
-	for (;;) {
-		bench_sleep_ms(bench_poll_wait_ms(w));
-		json_decref(j);
-		if ((j = bench_fetch(w, a, url, "authz poll")) == NULL)
-			goto out;
-		if (bench_authz_parse(j, &az) != 0) {
-			bench_fail(w, BENCH_ERR_PROTOCOL, "authz: malformed");
-			goto out;
-		}
-		if (strcmp(az.status, "valid") == 0)
-			break;
-		if (strcmp(az.status, "pending") != 0) {
-			bench_fail(w, az.error ? az.error : BENCH_ERR_INVALID,
-			    "authz %s is %s", url, az.status);
-			goto out;
-		}
-		if (bench_now_us() > deadline) {
-			bench_fail(
-			    w, BENCH_ERR_TIMEOUT, "authz %s pending", url);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	json_decref(j);
-	bench_authz_clear(&az);
-	return rc;
-}
-
-/* Polls order O until its status is WANT (or "valid"). */
-static int
-bench_order_wait(struct bench_worker *w, const struct bench_account *a,
-    struct bench_order *o, const char *want)
-{
-	int64_t deadline = bench_now_us() + BENCH_POLL_TIMEOUT_MS * 1000LL;
-	json_t *j = NULL;
-	int rc = -1;
-
-	while (
-	    strcmp(o->status, want) != 0 && strcmp(o->status, "valid") != 0) {
-		if (strcmp(o->status, "invalid") == 0) {
-			bench_fail(w, o->error ? o->error : BENCH_ERR_INVALID,
-			    "order %s is invalid", o->url);
-			goto out;
-		}
-		if (bench_now_us() > deadline) {
-			bench_fail(w, BENCH_ERR_TIMEOUT, "order %s is %s",
-			    o->url, o->status);
-			goto out;
-		}
-		bench_sleep_ms(bench_poll_wait_ms(w));
-		json_decref(j);
-		if ((j = bench_fetch(w, a, o->url, "order poll")) == NULL)
-			goto out;
-		if (bench_order_parse(j, o) != 0) {
-			bench_fail(w, BENCH_ERR_PROTOCOL, "order: malformed");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
-}
-
 /* NAMES random labels under the domain suffix. */
 static void
 bench_names(struct bench_worker *w, char **names, int n)
@@ -547,249 +362,643 @@ bench_names(struct bench_worker *w, char **names, int n)
 	}
 }
 
-/* newOrder for NAMES; fills O. */
-static int
-bench_new_order(struct bench_worker *w, const struct bench_account *a,
-    char *const *names, int n, struct bench_order *o)
-{
-	json_t *ids = json_array(), *body = NULL, *j = NULL;
-	char *payload = NULL;
-	int64_t t;
-	int rc = -1;
+/* ---- signed requests ---- */
 
-	for (int i = 0; ids != NULL && i < n; i++)
-		json_array_append_new(ids,
-		    json_pack("{s:s, s:s}", "type", "dns", "value", names[i]));
-	body = json_pack("{s:O}", "identifiers", ids);
-	if (body == NULL ||
-	    (payload = json_dumps(body, JSON_COMPACT)) == NULL) {
-		bench_fail(w, BENCH_ERR_LOCAL, "newOrder: JSON");
-		goto out;
+/* Sends the signed request of the flow, after fetching a nonce when none
+ * is at hand (RFC 8555 7.2: HEAD newNonce; then each Replay-Nonce is
+ * reused). */
+static void
+bench_post_send(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	char *body;
+
+	w->stats.requests++;
+	if ((f->nonce_fetch = !w->http.has_nonce)) {
+		f->t_nonce = bench_now_us();
+		bench_worker_request(
+		    w, "HEAD", w->run->dir.new_nonce, NULL, false);
+		return;
 	}
-	t = bench_now_us();
-	if (bench_post(
-	        w, &a->key, a->kid, w->run->dir.new_order, payload, false) != 0)
-		goto out;
-	if (w->http.status != 201) {
-		bench_fail_response(w, "newOrder");
-		goto out;
+	body =
+	    bench_jws_encode(f->key, f->kid, w->http.nonce, f->url, f->payload);
+	w->http.has_nonce = false;
+	if (body == NULL) {
+		bench_fail(w, BENCH_ERR_LOCAL, "cannot sign a JWS");
+		bench_flow_failed(w);
+		return;
 	}
-	bench_record(w, BENCH_STEP_ORDER, t);
-	o->url = w->http.location != NULL ? cb_strdup(w->http.location) : NULL;
-	if (o->url == NULL || (j = bench_body_json(&w->http)) == NULL ||
-	    bench_order_parse(j, o) != 0 || o->nauthz != (size_t)n) {
-		bench_fail(w, BENCH_ERR_PROTOCOL, "newOrder: malformed order");
-		goto out;
-	}
-	rc = 0;
-out:
-	json_decref(j);
-	free(payload);
-	json_decref(body);
-	json_decref(ids);
-	return rc;
+	bench_worker_request(w, "POST", f->url, body, f->pem);
+	free(body);
 }
 
-/* Fetches authorization URL; when pending, publishes the key
- * authorization and answers its http-01 challenge. *STARTED is set when a
- * challenge was answered (so validation must be awaited). */
-static int
-bench_authz_start(struct bench_worker *w, const struct bench_account *a,
-    const char *url, char **token, bool *started)
+/* A signed POST of PAYLOAD (NULL: POST-as-GET) to URL with the flow's key
+ * (RFC 8555 6.3); its response goes to the handler of phase PH. */
+static void
+bench_post(struct bench_worker *w, enum bench_phase ph, const char *url,
+    const char *payload, bool pem)
 {
-	struct bench_authz az = {0};
-	char *ka = NULL;
-	json_t *j = NULL;
-	int64_t t = bench_now_us();
-	int rc = -1;
+	struct bench_flow *f = w->flow;
+	char *u = cb_strdup(url), *p = cb_strdup(payload);
 
-	*started = false;
-	if ((j = bench_fetch(w, a, url, "authz")) == NULL)
-		goto out;
-	if (bench_authz_parse(j, &az) != 0) {
+	f->phase = ph;
+	free(f->url);
+	f->url = u;
+	free(f->payload);
+	f->payload = p;
+	f->pem = pem;
+	f->tries = 0;
+	bench_post_send(w);
+}
+
+/* The newNonce response arrived (R): now the signed request. */
+static void
+bench_nonce_done(struct bench_worker *w, enum bench_http_rc r)
+{
+	struct bench_http *h = &w->http;
+
+	w->flow->nonce_fetch = false;
+	if (r != BENCH_HTTP_OK) {
+		bench_fail(w, BENCH_ERR_TRANSPORT, "newNonce: %s", h->errbuf);
+	} else if ((h->status != 200 && h->status != 204) || !h->has_nonce) {
+		bench_fail(w, BENCH_ERR_PROTOCOL,
+		    "newNonce: status %ld, %s Replay-Nonce", h->status,
+		    h->has_nonce ? "with" : "no");
+	} else {
+		bench_record(w, BENCH_STEP_NONCE, w->flow->t_nonce);
+		bench_post_send(w);
+		return;
+	}
+	bench_flow_failed(w);
+}
+
+/* ---- account registration (before the clock starts) ---- */
+
+/* Registers the next account of W, if any. */
+static void
+bench_account_next(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	struct bench_account *a;
+
+	f->phase = BENCH_PH_IDLE;
+	if (f->account >= w->run->opts->accounts)
+		return;
+	a = &w->run->accounts[f->account];
+	w->err = -1;
+	if (bench_key_generate(w->run->opts->acct_key, &a->key) != 0) {
 		bench_fail(
-		    w, BENCH_ERR_PROTOCOL, "authz: no http-01 challenge");
-		goto out;
+		    w, BENCH_ERR_LOCAL, "cannot generate an account key");
+		bench_flow_failed(w);
+		return;
 	}
-	bench_record(w, BENCH_STEP_AUTHZ, t);
-	if (strcmp(az.status, "valid") == 0) {
-		rc = 0; /* reused authorization */
-		goto out;
-	}
-	ka = cb_key_authorization(az.token, a->key.jwk.thumbprint);
-	if (w->run->responder != NULL) {
-		if (bench_responder_add(w->run->responder, az.token, ka) != 0) {
-			bench_fail(w, BENCH_ERR_PROTOCOL, "token too long");
-			goto out;
-		}
-		*token = cb_strdup(az.token);
-	}
-	t = bench_now_us();
-	if (bench_post(w, &a->key, a->kid, az.chall_url, "{}", false) != 0)
-		goto out;
-	if (w->http.status != 200) {
-		bench_fail_response(w, "challenge");
-		goto out;
-	}
-	bench_record(w, BENCH_STEP_CHALLENGE, t);
-	*started = true;
-	rc = 0;
-out:
-	free(ka);
-	json_decref(j);
-	bench_authz_clear(&az);
-	return rc;
+	f->key = &a->key;
+	f->kid = NULL;
+	f->t_step = bench_now_us();
+	bench_post(w, BENCH_PH_ACCOUNT, w->run->dir.new_account,
+	    "{\"termsOfServiceAgreed\":true}", false);
 }
 
-/* Answers every authorization of O and waits until all are valid. */
-static int
-bench_validate(struct bench_worker *w, const struct bench_account *a,
-    const struct bench_order *o)
+void
+bench_flow_accounts(struct bench_worker *w)
 {
-	char *tokens[BENCH_MAX_NAMES] = {0};
-	bool started[BENCH_MAX_NAMES] = {0};
-	int64_t t = 0;
-	int rc = -1;
-	size_t i;
-
-	for (i = 0; i < o->nauthz; i++) {
-		if (bench_authz_start(
-		        w, a, o->authzs[i], &tokens[i], &started[i]) != 0)
-			goto out;
-		if (started[i] && t == 0)
-			t = bench_now_us();
-	}
-	for (i = 0; i < o->nauthz; i++)
-		if (started[i] && bench_authz_wait(w, a, o->authzs[i]) != 0)
-			goto out;
-	if (t != 0)
-		bench_record(w, BENCH_STEP_VALIDATION, t);
-	rc = 0;
-out:
-	for (i = 0; i < o->nauthz; i++) {
-		if (tokens[i] != NULL)
-			bench_responder_remove(w->run->responder, tokens[i]);
-		free(tokens[i]);
-	}
-	return rc;
+	w->flow->account = w->id;
+	bench_account_next(w);
 }
 
-/* POSTs the finalize request. Clients finalize as soon as the
- * authorizations are valid; a server that has not noticed yet answers
- * orderNotReady (RFC 8555 7.4), and then the order is polled until ready
- * and finalize is sent again. */
 static int
-bench_finalize_post(struct bench_worker *w, const struct bench_account *a,
-    struct bench_order *o, const char *payload)
+bench_on_account(struct bench_worker *w)
 {
-	int64_t t = bench_now_us();
+	struct bench_flow *f = w->flow;
 
-	if (bench_post(w, &a->key, a->kid, o->finalize, payload, false) != 0)
-		return -1;
-	if (w->http.status == 403 &&
-	    bench_is_problem(&w->http, CB_PROB_ORDER_NOT_READY)) {
-		free(o->status);
-		o->status = cb_strdup("pending");
-		if (bench_order_wait(w, a, o, "ready") != 0)
-			return -1;
-		t = bench_now_us();
-		if (bench_post(
-		        w, &a->key, a->kid, o->finalize, payload, false) != 0)
-			return -1;
-	}
-	if (w->http.status != 200)
-		return bench_fail_response(w, "finalize");
-	bench_record(w, BENCH_STEP_FINALIZE, t);
+	if (w->http.status != 201 && w->http.status != 200)
+		return bench_fail_response(w, "newAccount");
+	if (w->http.location == NULL)
+		return bench_fail(
+		    w, BENCH_ERR_PROTOCOL, "newAccount: no Location");
+	bench_record(w, BENCH_STEP_ACCOUNT, f->t_step);
+	w->run->accounts[f->account].kid = cb_strdup(w->http.location);
+	f->account += w->run->opts->concurrency;
+	bench_account_next(w);
 	return 0;
 }
 
-/* Finalizes O with a CSR for NAMES (RFC 8555 7.4) and waits until the
- * order is valid. */
-static int
-bench_finalize(struct bench_worker *w, const struct bench_account *a,
-    struct bench_order *o, char *const *names, int n)
-{
-	EVP_PKEY *key = w->cert_keys[w->next_key++ % BENCH_CERT_KEYS];
-	char *csr = bench_csr_encode(key, names, (size_t)n);
-	char *payload = NULL;
-	json_t *j = NULL, *body = NULL;
-	int64_t t;
-	int rc = -1;
+/* ---- one issuance ---- */
 
-	if (csr == NULL || (body = json_pack("{s:s}", "csr", csr)) == NULL ||
-	    (payload = json_dumps(body, JSON_COMPACT)) == NULL) {
-		bench_fail(w, BENCH_ERR_LOCAL, "cannot build the CSR");
-		goto out;
+/* Releases what the issuance holds; the flow is ready for the next. */
+static void
+bench_issue_reset(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+
+	for (size_t i = 0; i < BENCH_MAX_NAMES; i++) {
+		if (f->tokens[i] != NULL)
+			bench_responder_remove(w->run->responder, f->tokens[i]);
+		free(f->tokens[i]);
+		f->tokens[i] = NULL;
+		f->started[i] = false;
 	}
-	if (bench_finalize_post(w, a, o, payload) != 0)
-		goto out;
-	if ((j = bench_body_json(&w->http)) == NULL ||
-	    bench_order_parse(j, o) != 0) {
-		bench_fail(w, BENCH_ERR_PROTOCOL, "finalize: malformed order");
-		goto out;
+	for (int i = 0; i < f->n; i++) {
+		free(f->names[i]);
+		f->names[i] = NULL;
 	}
-	if (strcmp(o->status, "valid") != 0) {
-		t = bench_now_us();
-		if (bench_order_wait(w, a, o, "valid") != 0)
+	f->n = 0;
+	bench_order_clear(&f->order);
+	free(f->csr_payload);
+	f->csr_payload = NULL;
+	f->phase = BENCH_PH_IDLE;
+}
+
+/* The issuance ended: RC 0 issued, -1 failed (kind in W->err). */
+static void
+bench_issue_end(struct bench_worker *w, int rc)
+{
+	if (rc == 0) {
+		bench_record(w, BENCH_STEP_ISSUANCE, w->flow->t_issue);
+		w->stats.issued++;
+	} else {
+		w->stats.failed++;
+		w->stats.errors[w->err >= 0 ? w->err : BENCH_ERR_LOCAL]++;
+	}
+	bench_issue_reset(w);
+	bench_worker_done(w, rc);
+}
+
+/* The failure of the current request or step was recorded (bench_fail):
+ * the account registration or the issuance ends. */
+static void
+bench_flow_failed(struct bench_worker *w)
+{
+	if (w->flow->phase != BENCH_PH_ACCOUNT) {
+		bench_issue_end(w, -1);
+		return;
+	}
+	if (w->err >= 0)
+		w->stats.errors[w->err]++;
+	atomic_store(&w->run->setup_failed, true);
+	w->flow->phase = BENCH_PH_IDLE;
+}
+
+/* The newOrder payload for the flow's names (RFC 8555 7.4). */
+static char *
+bench_order_payload(const struct bench_flow *f)
+{
+	json_t *ids = json_array(), *body = NULL;
+	char *payload = NULL;
+
+	for (int i = 0; ids != NULL && i < f->n; i++)
+		if (json_array_append_new(ids,
+		        json_pack("{s:s, s:s}", "type", "dns", "value",
+		            f->names[i])) != 0)
 			goto out;
-		bench_record(w, BENCH_STEP_ORDER_WAIT, t);
-	}
-	rc = 0;
+	if ((body = json_pack("{s:O}", "identifiers", ids)) != NULL)
+		payload = json_dumps(body, JSON_COMPACT);
 out:
 	json_decref(body);
-	json_decref(j);
+	json_decref(ids);
+	return payload;
+}
+
+void
+bench_flow_issue(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	const struct bench_opts *o = w->run->opts;
+	unsigned long n = atomic_fetch_add(&w->run->next_account, 1);
+	char *payload;
+
+	bench_issue_reset(w);
+	w->err = -1;
+	f->acct = &w->run->accounts[n % (unsigned long)o->accounts];
+	f->key = &f->acct->key;
+	f->kid = f->acct->kid;
+	f->t_issue = bench_now_us();
+	f->t_valid = 0;
+	f->n = o->names;
+	bench_names(w, f->names, f->n);
+	if ((payload = bench_order_payload(f)) == NULL) {
+		bench_fail(w, BENCH_ERR_LOCAL, "newOrder: JSON");
+		bench_issue_end(w, -1);
+		return;
+	}
+	f->t_step = bench_now_us();
+	bench_post(w, BENCH_PH_ORDER, w->run->dir.new_order, payload, false);
 	free(payload);
-	free(csr);
+}
+
+/* Fetches the next authorization; after the last, polls those whose
+ * challenge was answered. */
+static int bench_authz_next(struct bench_worker *w);
+
+static int
+bench_on_order(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	json_t *j = NULL;
+	int rc;
+
+	if (w->http.status != 201)
+		return bench_fail_response(w, "newOrder");
+	bench_record(w, BENCH_STEP_ORDER, f->t_step);
+	f->order.url = cb_strdup(w->http.location);
+	if (f->order.url == NULL || (j = bench_body_json(&w->http)) == NULL ||
+	    bench_order_parse(j, &f->order) != 0 ||
+	    f->order.nauthz != (size_t)f->n) {
+		rc = bench_fail(
+		    w, BENCH_ERR_PROTOCOL, "newOrder: malformed order");
+	} else {
+		f->i = 0;
+		rc = bench_authz_next(w);
+	}
+	json_decref(j);
 	return rc;
 }
 
-/* Downloads the certificate chain of valid order O. */
-static int
-bench_download(struct bench_worker *w, const struct bench_account *a,
-    const struct bench_order *o)
+/* The body of a POST-as-GET answer as an object; WHAT names it. */
+static json_t *
+bench_fetched(struct bench_worker *w, const char *what)
 {
-	int64_t t = bench_now_us();
+	json_t *j;
 
-	if (o->certificate == NULL)
-		return bench_fail(w, BENCH_ERR_PROTOCOL,
-		    "valid order %s without certificate", o->url);
-	if (bench_post(w, &a->key, a->kid, o->certificate, NULL, true) != 0)
+	if (w->http.status != 200) {
+		bench_fail_response(w, what);
+		return NULL;
+	}
+	if ((j = bench_body_json(&w->http)) == NULL)
+		bench_fail(
+		    w, BENCH_ERR_PROTOCOL, "%s: not a JSON object", what);
+	return j;
+}
+
+/* Publishes the key authorization of AZ (RFC 8555 8.1, 8.3) and answers
+ * its challenge. */
+static int
+bench_challenge_answer(struct bench_worker *w, const struct bench_authz *az)
+{
+	struct bench_flow *f = w->flow;
+	char *ka;
+	int rc = 0;
+
+	ka = cb_key_authorization(az->token, f->acct->key.jwk.thumbprint);
+	if (w->run->responder != NULL) {
+		if (bench_responder_add(w->run->responder, az->token, ka) != 0)
+			rc =
+			    bench_fail(w, BENCH_ERR_PROTOCOL, "token too long");
+		else
+			f->tokens[f->i] = cb_strdup(az->token);
+	}
+	free(ka);
+	if (rc == 0) {
+		f->t_step = bench_now_us();
+		bench_post(w, BENCH_PH_CHALLENGE, az->chall_url, "{}", false);
+	}
+	return rc;
+}
+
+static int
+bench_on_authz(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	struct bench_authz az = {0};
+	json_t *j;
+	int rc;
+
+	if ((j = bench_fetched(w, "authz")) == NULL)
 		return -1;
+	if (bench_authz_parse(j, &az) != 0) {
+		rc = bench_fail(
+		    w, BENCH_ERR_PROTOCOL, "authz: no http-01 challenge");
+	} else {
+		bench_record(w, BENCH_STEP_AUTHZ, f->t_step);
+		if (strcmp(az.status, "valid") == 0) {
+			f->i++; /* reused authorization */
+			rc = bench_authz_next(w);
+		} else {
+			rc = bench_challenge_answer(w, &az);
+		}
+	}
+	bench_authz_clear(&az);
+	json_decref(j);
+	return rc;
+}
+
+static int
+bench_on_challenge(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+
+	if (w->http.status != 200)
+		return bench_fail_response(w, "challenge");
+	bench_record(w, BENCH_STEP_CHALLENGE, f->t_step);
+	f->started[f->i] = true;
+	if (f->t_valid == 0)
+		f->t_valid = bench_now_us();
+	f->i++;
+	return bench_authz_next(w);
+}
+
+/* Finalizes the order with a CSR for its names (RFC 8555 7.4). */
+static int
+bench_finalize_start(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	const struct bench_cert_key *key =
+	    &w->cert_keys[w->next_key++ % BENCH_CERT_KEYS];
+	char *csr = bench_csr_encode(key, f->names, (size_t)f->n);
+	json_t *body = NULL;
+
+	if (csr != NULL && (body = json_pack("{s:s}", "csr", csr)) != NULL)
+		f->csr_payload = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	free(csr);
+	if (f->csr_payload == NULL)
+		return bench_fail(w, BENCH_ERR_LOCAL, "cannot build the CSR");
+	f->finalize_again = false;
+	f->t_step = bench_now_us();
+	bench_post(
+	    w, BENCH_PH_FINALIZE, f->order.finalize, f->csr_payload, false);
+	return 0;
+}
+
+/* Polls the next authorization whose challenge was answered; after the
+ * last, validation is over and the order is finalized. */
+static int
+bench_poll_next(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+
+	while (f->i < f->order.nauthz && !f->started[f->i])
+		f->i++;
+	if (f->i < f->order.nauthz) {
+		f->poll_deadline =
+		    bench_now_us() + BENCH_POLL_TIMEOUT_MS * 1000LL;
+		f->phase = BENCH_PH_AUTHZ_POLL;
+		bench_worker_sleep(w, bench_poll_wait_ms(w));
+		return 0;
+	}
+	if (f->t_valid != 0)
+		bench_record(w, BENCH_STEP_VALIDATION, f->t_valid);
+	for (size_t i = 0; i < f->order.nauthz; i++) {
+		if (f->tokens[i] != NULL)
+			bench_responder_remove(w->run->responder, f->tokens[i]);
+		free(f->tokens[i]);
+		f->tokens[i] = NULL;
+	}
+	return bench_finalize_start(w);
+}
+
+static int
+bench_authz_next(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+
+	if (f->i < f->order.nauthz) {
+		f->t_step = bench_now_us();
+		bench_post(
+		    w, BENCH_PH_AUTHZ, f->order.authzs[f->i], NULL, false);
+		return 0;
+	}
+	f->i = 0;
+	return bench_poll_next(w);
+}
+
+static int
+bench_on_authz_poll(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	const char *url = f->order.authzs[f->i];
+	struct bench_authz az = {0};
+	json_t *j;
+	int rc = 0;
+
+	if ((j = bench_fetched(w, "authz poll")) == NULL)
+		return -1;
+	if (bench_authz_parse(j, &az) != 0) {
+		rc = bench_fail(w, BENCH_ERR_PROTOCOL, "authz: malformed");
+	} else if (strcmp(az.status, "valid") == 0) {
+		f->i++;
+		rc = bench_poll_next(w);
+	} else if (strcmp(az.status, "pending") != 0) {
+		rc = bench_fail(w, az.error ? az.error : BENCH_ERR_INVALID,
+		    "authz %s is %s", url, az.status);
+	} else if (bench_now_us() > f->poll_deadline) {
+		rc = bench_fail(w, BENCH_ERR_TIMEOUT, "authz %s pending", url);
+	} else {
+		bench_worker_sleep(w, bench_poll_wait_ms(w));
+	}
+	bench_authz_clear(&az);
+	json_decref(j);
+	return rc;
+}
+
+/* Downloads the certificate chain of the valid order. */
+static int
+bench_download_start(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+
+	if (f->order.certificate == NULL)
+		return bench_fail(w, BENCH_ERR_PROTOCOL,
+		    "valid order %s without certificate", f->order.url);
+	f->t_step = bench_now_us();
+	bench_post(w, BENCH_PH_DOWNLOAD, f->order.certificate, NULL, true);
+	return 0;
+}
+
+/* Goes on once the order is WANT or valid; polls it while it is not. */
+static int
+bench_order_check(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	const struct bench_order *o = &f->order;
+
+	if (strcmp(o->status, f->want) == 0 ||
+	    strcmp(o->status, "valid") == 0) {
+		if (strcmp(f->want, "valid") != 0) {
+			/* ready after orderNotReady: finalize again */
+			f->t_step = bench_now_us();
+			bench_post(w, BENCH_PH_FINALIZE, o->finalize,
+			    f->csr_payload, false);
+			return 0;
+		}
+		bench_record(w, BENCH_STEP_ORDER_WAIT, f->t_step);
+		return bench_download_start(w);
+	}
+	if (strcmp(o->status, "invalid") == 0)
+		return bench_fail(w, o->error ? o->error : BENCH_ERR_INVALID,
+		    "order %s is invalid", o->url);
+	if (bench_now_us() > f->poll_deadline)
+		return bench_fail(
+		    w, BENCH_ERR_TIMEOUT, "order %s is %s", o->url, o->status);
+	f->phase = BENCH_PH_ORDER_POLL;
+	bench_worker_sleep(w, bench_poll_wait_ms(w));
+	return 0;
+}
+
+/* Polls the order until it is WANT (or valid). */
+static int
+bench_order_wait(struct bench_worker *w, const char *want)
+{
+	struct bench_flow *f = w->flow;
+
+	f->want = want;
+	f->poll_deadline = bench_now_us() + BENCH_POLL_TIMEOUT_MS * 1000LL;
+	f->t_step = bench_now_us();
+	return bench_order_check(w);
+}
+
+/* Clients finalize as soon as the authorizations are valid; a server that
+ * has not noticed yet answers orderNotReady (RFC 8555 7.4), and then the
+ * order is polled until ready and finalize is sent again, once. */
+static int
+bench_on_finalize(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+	json_t *j;
+	int rc;
+
+	if (w->http.status == 403 && !f->finalize_again &&
+	    bench_is_problem(&w->http, CB_PROB_ORDER_NOT_READY)) {
+		f->finalize_again = true;
+		free(f->order.status);
+		f->order.status = cb_strdup("pending");
+		return bench_order_wait(w, "ready");
+	}
+	if (w->http.status != 200)
+		return bench_fail_response(w, "finalize");
+	bench_record(w, BENCH_STEP_FINALIZE, f->t_step);
+	if ((j = bench_body_json(&w->http)) == NULL ||
+	    bench_order_parse(j, &f->order) != 0)
+		rc = bench_fail(
+		    w, BENCH_ERR_PROTOCOL, "finalize: malformed order");
+	else if (strcmp(f->order.status, "valid") == 0)
+		rc = bench_download_start(w);
+	else
+		rc = bench_order_wait(w, "valid");
+	json_decref(j);
+	return rc;
+}
+
+static int
+bench_on_order_poll(struct bench_worker *w)
+{
+	json_t *j;
+	int rc;
+
+	if ((j = bench_fetched(w, "order poll")) == NULL)
+		return -1;
+	if (bench_order_parse(j, &w->flow->order) != 0)
+		rc = bench_fail(w, BENCH_ERR_PROTOCOL, "order: malformed");
+	else
+		rc = bench_order_check(w);
+	json_decref(j);
+	return rc;
+}
+
+static int
+bench_on_download(struct bench_worker *w)
+{
 	if (w->http.status != 200)
 		return bench_fail_response(w, "download");
 	if (strncmp(w->http.body, "-----BEGIN CERTIFICATE-----", 27) != 0)
 		return bench_fail(w, BENCH_ERR_PROTOCOL,
 		    "download: not a PEM certificate chain");
-	bench_record(w, BENCH_STEP_DOWNLOAD, t);
+	bench_record(w, BENCH_STEP_DOWNLOAD, w->flow->t_step);
+	bench_issue_end(w, 0);
 	return 0;
 }
 
-int
-bench_issue(struct bench_worker *w, const struct bench_account *a)
-{
-	struct bench_order o = {0};
-	char *names[BENCH_MAX_NAMES] = {0};
-	int n = w->run->opts->names;
-	int64_t t = bench_now_us();
-	int rc = -1;
+/* ---- dispatch ---- */
 
-	w->err = -1;
-	bench_names(w, names, n);
-	if (bench_new_order(w, a, names, n, &o) != 0 ||
-	    bench_validate(w, a, &o) != 0 ||
-	    bench_finalize(w, a, &o, names, n) != 0 ||
-	    bench_download(w, a, &o) != 0)
-		goto out;
-	bench_record(w, BENCH_STEP_ISSUANCE, t);
-	w->stats.issued++;
-	rc = 0;
-out:
-	if (rc != 0) {
-		w->stats.failed++;
-		w->stats.errors[w->err >= 0 ? w->err : BENCH_ERR_LOCAL]++;
+/* The response to the flow's signed request arrived. */
+static int
+bench_on_response(struct bench_worker *w)
+{
+	switch (w->flow->phase) {
+	case BENCH_PH_ACCOUNT:
+		return bench_on_account(w);
+	case BENCH_PH_ORDER:
+		return bench_on_order(w);
+	case BENCH_PH_AUTHZ:
+		return bench_on_authz(w);
+	case BENCH_PH_CHALLENGE:
+		return bench_on_challenge(w);
+	case BENCH_PH_AUTHZ_POLL:
+		return bench_on_authz_poll(w);
+	case BENCH_PH_FINALIZE:
+		return bench_on_finalize(w);
+	case BENCH_PH_ORDER_POLL:
+		return bench_on_order_poll(w);
+	case BENCH_PH_DOWNLOAD:
+		return bench_on_download(w);
+	case BENCH_PH_IDLE:
+		break;
 	}
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	bench_order_clear(&o);
-	return rc;
+	return 0;
+}
+
+void
+bench_flow_http(struct bench_worker *w, enum bench_http_rc r)
+{
+	struct bench_flow *f = w->flow;
+	struct bench_http *h = &w->http;
+
+	if (f->nonce_fetch) {
+		bench_nonce_done(w, r);
+		return;
+	}
+	if (r != BENCH_HTTP_OK) {
+		bench_fail(
+		    w, BENCH_ERR_TRANSPORT, "POST %s: %s", f->url, h->errbuf);
+		bench_flow_failed(w);
+		return;
+	}
+	/* RFC 8555 6.5: badNonce carries a fresh nonce; send again */
+	if (h->status == 400 && bench_is_problem(h, CB_PROB_BAD_NONCE)) {
+		w->stats.bad_nonce_retries++;
+		if (++f->tries < BENCH_MAX_NONCE_TRIES) {
+			bench_post_send(w);
+			return;
+		}
+		bench_fail(w, CB_PROB_BAD_NONCE,
+		    "POST %s: badNonce %d times in a row", f->url,
+		    BENCH_MAX_NONCE_TRIES);
+		bench_flow_failed(w);
+		return;
+	}
+	if (bench_on_response(w) != 0)
+		bench_flow_failed(w);
+}
+
+void
+bench_flow_wake(struct bench_worker *w)
+{
+	struct bench_flow *f = w->flow;
+
+	if (f->phase == BENCH_PH_AUTHZ_POLL)
+		bench_post(w, f->phase, f->order.authzs[f->i], NULL, false);
+	else if (f->phase == BENCH_PH_ORDER_POLL)
+		bench_post(w, f->phase, f->order.url, NULL, false);
+}
+
+struct bench_flow *
+bench_flow_new(void)
+{
+	return cb_calloc(1, sizeof(struct bench_flow));
+}
+
+void
+bench_flow_free(struct bench_flow *f)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < BENCH_MAX_NAMES; i++) {
+		free(f->tokens[i]);
+		free(f->names[i]);
+	}
+	bench_order_clear(&f->order);
+	free(f->csr_payload);
+	free(f->url);
+	free(f->payload);
+	free(f);
 }

@@ -34,6 +34,73 @@ bench_ssl_log(const char *what)
 	cb_log(LOG_ERR, "bench: %s failed: %s", what, line);
 }
 
+struct bench_signer {
+	pthread_mutex_t lock; /* guards: ctx */
+	EVP_PKEY_CTX *ctx;    /* EVP_PKEY_sign() initialised, SHA-256 set */
+	EVP_MD *sha256;       /* fetched once: no implicit fetch per digest */
+};
+
+struct bench_signer *
+bench_signer_new(EVP_PKEY *key)
+{
+	struct bench_signer *s = cb_calloc(1, sizeof(*s));
+	bool rsa = EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA;
+	int ok;
+
+	pthread_mutex_init(&s->lock, NULL);
+	ERR_clear_error();
+	if (EVP_PKEY_get_size(key) > BENCH_MAX_SIG ||
+	    (s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (s->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL)) == NULL ||
+	    EVP_PKEY_sign_init(s->ctx) != 1)
+		goto fail;
+	ok =
+	    !rsa || EVP_PKEY_CTX_set_rsa_padding(s->ctx, RSA_PKCS1_PADDING) > 0;
+	if (!ok || EVP_PKEY_CTX_set_signature_md(s->ctx, s->sha256) <= 0)
+		goto fail;
+	return s;
+fail:
+	bench_ssl_log("signer setup");
+	bench_signer_free(s);
+	return NULL;
+}
+
+void
+bench_signer_free(struct bench_signer *s)
+{
+	if (s == NULL)
+		return;
+	EVP_PKEY_CTX_free(s->ctx);
+	EVP_MD_free(s->sha256);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int
+bench_signer_sign(struct bench_signer *s, const unsigned char *data, size_t len,
+    unsigned char *sig, size_t *siglen)
+{
+	unsigned char md[32];
+	int ok;
+
+	ERR_clear_error();
+	if (EVP_Digest(data, len, md, NULL, s->sha256, NULL) != 1) {
+		bench_ssl_log("SHA-256");
+		return -1;
+	}
+	*siglen = BENCH_MAX_SIG;
+	/* One context, so one signature at a time: EVP_PKEY_CTX is not
+	 * documented as safe to share. */
+	pthread_mutex_lock(&s->lock);
+	ok = EVP_PKEY_sign(s->ctx, sig, siglen, md, sizeof(md));
+	pthread_mutex_unlock(&s->lock);
+	if (ok != 1) {
+		bench_ssl_log("signature");
+		return -1;
+	}
+	return 0;
+}
+
 EVP_PKEY *
 bench_pkey_generate(enum bench_keytype t)
 {
@@ -59,22 +126,17 @@ bench_pkey_generate(enum bench_keytype t)
 int
 bench_key_generate(enum bench_keytype t, struct bench_key *out)
 {
-	json_error_t jerr;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (t == BENCH_KEY_P384)
 		goto out; /* accounts sign with ES256 or RS256 only */
 	out->alg = t == BENCH_KEY_P256 ? CB_JWK_ALG_ES256 : CB_JWK_ALG_RS256;
-	if ((out->pkey = bench_pkey_generate(t)) == NULL)
+	if ((out->pkey = bench_pkey_generate(t)) == NULL ||
+	    (out->signer = bench_signer_new(out->pkey)) == NULL)
 		goto out;
 	if (cb_jwk_from_pkey(out->pkey, &out->jwk) != 0) {
 		cb_log(LOG_ERR, "bench: cannot build the account JWK");
-		goto out;
-	}
-	out->jwk_obj = json_loads(out->jwk.json, 0, &jerr);
-	if (out->jwk_obj == NULL) {
-		cb_log(LOG_ERR, "bench: JWK JSON: %s", jerr.text);
 		goto out;
 	}
 	rc = 0;
@@ -89,9 +151,9 @@ bench_key_clear(struct bench_key *key)
 {
 	if (key == NULL)
 		return;
+	bench_signer_free(key->signer);
 	EVP_PKEY_free(key->pkey);
 	cb_jwk_clear(&key->jwk);
-	json_decref(key->jwk_obj);
 	memset(key, 0, sizeof(*key));
 }
 
@@ -121,59 +183,46 @@ out:
 static char *
 bench_jws_sign(const struct bench_key *key, const char *input)
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned char *sig = NULL, raw[64];
+	unsigned char sig[BENCH_MAX_SIG], raw[64];
 	size_t siglen = 0;
-	char *b64 = NULL;
 
-	ERR_clear_error();
-	if (md == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key->pkey) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)input,
-	        strlen(input)) != 1)
-		goto out;
-	sig = cb_malloc(siglen);
-	if (EVP_DigestSign(md, sig, &siglen, (const unsigned char *)input,
-	        strlen(input)) != 1)
-		goto out;
-	if (key->alg == CB_JWK_ALG_ES256) {
-		if (bench_ecdsa_raw(sig, siglen, raw, 32) != 0)
-			goto out;
-		b64 = cb_b64url_encode(raw, sizeof(raw));
-	} else {
-		b64 = cb_b64url_encode(sig, siglen);
+	if (bench_signer_sign(key->signer, (const unsigned char *)input,
+	        strlen(input), sig, &siglen) != 0)
+		return NULL;
+	if (key->alg != CB_JWK_ALG_ES256)
+		return cb_b64url_encode(sig, siglen);
+	if (bench_ecdsa_raw(sig, siglen, raw, 32) != 0) {
+		cb_log(LOG_ERR, "bench: malformed ECDSA signature");
+		return NULL;
 	}
-out:
-	if (b64 == NULL)
-		bench_ssl_log("JWS signature");
-	free(sig);
-	EVP_MD_CTX_free(md);
-	return b64;
+	return cb_b64url_encode(raw, sizeof(raw));
 }
 
-/* The protected header, base64url-encoded. */
+/* The protected header (RFC 8555 6.2), base64url-encoded: alg, nonce,
+ * url, and kid or the JWK (its canonical JSON text). */
 static char *
 bench_jws_protected(const struct bench_key *key, const char *kid,
     const char *nonce, const char *url)
 {
-	json_t *hdr = json_pack("{s:s, s:s, s:s}", "alg",
-	    cb_jwk_alg_name(key->alg), "nonce", nonce, "url", url);
-	char *text = NULL, *b64 = NULL;
+	struct bench_buf hdr = {0};
+	char *b64;
 
-	if (hdr == NULL)
-		goto out;
+	bench_buf_puts(&hdr, "{\"alg\":");
+	bench_buf_json_string(&hdr, cb_jwk_alg_name(key->alg));
+	bench_buf_puts(&hdr, ",\"nonce\":");
+	bench_buf_json_string(&hdr, nonce);
+	bench_buf_puts(&hdr, ",\"url\":");
+	bench_buf_json_string(&hdr, url);
 	if (kid != NULL) {
-		if (json_object_set_new(hdr, "kid", json_string(kid)) != 0)
-			goto out;
-	} else if (json_object_set(hdr, "jwk", key->jwk_obj) != 0) {
-		goto out;
+		bench_buf_puts(&hdr, ",\"kid\":");
+		bench_buf_json_string(&hdr, kid);
+	} else {
+		bench_buf_puts(&hdr, ",\"jwk\":");
+		bench_buf_puts(&hdr, key->jwk.json);
 	}
-	if ((text = json_dumps(hdr, JSON_COMPACT)) == NULL)
-		goto out;
-	b64 = cb_b64url_encode((const unsigned char *)text, strlen(text));
-out:
-	free(text);
-	json_decref(hdr);
+	bench_buf_puts(&hdr, "}");
+	b64 = cb_b64url_encode((const unsigned char *)hdr.p, hdr.len);
+	bench_buf_clear(&hdr);
 	return b64;
 }
 
@@ -181,96 +230,70 @@ char *
 bench_jws_encode(const struct bench_key *key, const char *kid,
     const char *nonce, const char *url, const char *payload)
 {
-	char *prot = NULL, *pay = NULL, *input = NULL, *sig = NULL;
-	char *body = NULL;
-	json_t *jws = NULL;
+	struct bench_buf in = {0}, out = {0};
+	char *prot, *pay, *sig = NULL, *body = NULL;
 
 	if (payload == NULL)
 		payload = "";
-	if ((prot = bench_jws_protected(key, kid, nonce, url)) == NULL)
-		goto out;
+	prot = bench_jws_protected(key, kid, nonce, url);
 	pay = cb_b64url_encode((const unsigned char *)payload, strlen(payload));
-	input = cb_asprintf("%s.%s", prot, pay);
-	if ((sig = bench_jws_sign(key, input)) == NULL)
+	bench_buf_puts(&in, prot);
+	bench_buf_puts(&in, ".");
+	bench_buf_puts(&in, pay);
+	bench_buf_put(&in, "", 1);
+	if ((sig = bench_jws_sign(key, in.p)) == NULL)
 		goto out;
-	jws = json_pack("{s:s, s:s, s:s}", "protected", prot, "payload", pay,
-	    "signature", sig);
-	if (jws != NULL)
-		body = json_dumps(jws, JSON_COMPACT);
+	/* RFC 7515 7.2.2; the members are base64url: nothing to escape. */
+	bench_buf_puts(&out, "{\"protected\":\"");
+	bench_buf_puts(&out, prot);
+	bench_buf_puts(&out, "\",\"payload\":\"");
+	bench_buf_puts(&out, pay);
+	bench_buf_puts(&out, "\",\"signature\":\"");
+	bench_buf_puts(&out, sig);
+	bench_buf_puts(&out, "\"}");
+	body = bench_buf_take(&out);
 out:
-	json_decref(jws);
+	bench_buf_clear(&in);
 	free(sig);
-	free(input);
 	free(pay);
 	free(prot);
 	return body;
 }
 
-/* Adds to REQ the subjectAltName extension listing NAMES as dNSNames. */
-static int
-bench_csr_add_san(X509_REQ *req, char *const *names, size_t n)
+int
+bench_cert_key_generate(enum bench_keytype t, struct bench_cert_key *out)
 {
-	STACK_OF(X509_EXTENSION) *exts = NULL;
-	GENERAL_NAMES *gens = GENERAL_NAMES_new();
-	int rc = -1;
+	unsigned char *der = NULL;
+	int len, rc = -1;
 
-	if (gens == NULL)
+	memset(out, 0, sizeof(*out));
+	if ((out->pkey = bench_pkey_generate(t)) == NULL ||
+	    (out->signer = bench_signer_new(out->pkey)) == NULL)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		GENERAL_NAME *g = GENERAL_NAME_new();
-		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-
-		if (g == NULL || s == NULL ||
-		    ASN1_STRING_set(s, names[i], (int)strlen(names[i])) != 1) {
-			GENERAL_NAME_free(g);
-			ASN1_IA5STRING_free(s);
-			goto out;
-		}
-		GENERAL_NAME_set0_value(g, GEN_DNS, s);
-		if (sk_GENERAL_NAME_push(gens, g) <= 0) {
-			GENERAL_NAME_free(g);
-			goto out;
-		}
+	out->rsa = EVP_PKEY_get_base_id(out->pkey) == EVP_PKEY_RSA;
+	ERR_clear_error();
+	if ((len = i2d_PUBKEY(out->pkey, &der)) <= 0) {
+		bench_ssl_log("public key encoding");
+		goto out;
 	}
-	if (X509V3_add1_i2d(&exts, NID_subject_alt_name, gens, 0,
-	        X509V3_ADD_DEFAULT) != 1 ||
-	    X509_REQ_add_extensions(req, exts) != 1)
-		goto out;
+	out->spki = cb_malloc((size_t)len);
+	memcpy(out->spki, der, (size_t)len);
+	out->spki_len = (size_t)len;
 	rc = 0;
 out:
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	GENERAL_NAMES_free(gens);
+	OPENSSL_free(der);
+	if (rc != 0)
+		bench_cert_key_clear(out);
 	return rc;
 }
 
-char *
-bench_csr_encode(EVP_PKEY *key, char *const *names, size_t n)
+void
+bench_cert_key_clear(struct bench_cert_key *key)
 {
-	X509_REQ *req = NULL;
-	unsigned char *der = NULL;
-	char *b64 = NULL;
-	int len;
-
-	ERR_clear_error();
-	if (n == 0 || (req = X509_REQ_new()) == NULL ||
-	    X509_REQ_set_version(req, 0) != 1)
-		goto out;
-	/* A CN of at most 64 characters; our names are short. */
-	if (strlen(names[0]) <= 64 &&
-	    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN",
-	        MBSTRING_ASC, (const unsigned char *)names[0], -1, -1, 0) != 1)
-		goto out;
-	if (bench_csr_add_san(req, names, n) != 0 ||
-	    X509_REQ_set_pubkey(req, key) != 1 ||
-	    X509_REQ_sign(req, key, EVP_sha256()) <= 0)
-		goto out;
-	if ((len = i2d_X509_REQ(req, &der)) <= 0)
-		goto out;
-	b64 = cb_b64url_encode(der, (size_t)len);
-out:
-	if (b64 == NULL)
-		bench_ssl_log("CSR");
-	OPENSSL_free(der);
-	X509_REQ_free(req);
-	return b64;
+	if (key == NULL)
+		return;
+	bench_signer_free(key->signer);
+	EVP_PKEY_free(key->pkey);
+	free(key->spki);
+	memset(key, 0, sizeof(*key));
 }

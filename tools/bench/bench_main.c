@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* cobble-bench's main: reads the directory, starts the responder and the
- * workers (each registers its share of the accounts, then all start
- * together), prints a progress line each second, merges the statistics
- * and prints the report. */
+ * event loops, one per CPU (their workers register their share of the
+ * accounts, then all start together), prints a progress line each second,
+ * merges the statistics and prints the report. */
 #include "bench.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cb_log.h"
 
@@ -23,63 +24,22 @@ bench_on_signal(int sig)
 	bench_stop = 1;
 }
 
-/* True while W may start another issuance. */
-static bool
-bench_more(struct bench_worker *w)
-{
-	struct bench_run *run = w->run;
-	if (*run->stop || atomic_load(&run->abort))
-		return false;
-	if (run->deadline_us > 0)
-		return bench_now_us() < run->deadline_us;
-	return atomic_fetch_sub(&run->tickets, 1) > 0;
-}
-
-/* Registers the accounts I with I % concurrency == W->id. */
-static int
-bench_worker_accounts(struct bench_worker *w)
-{
-	const struct bench_opts *o = w->run->opts;
-
-	for (int i = w->id; i < o->accounts; i += o->concurrency)
-		if (bench_account_create(w, &w->run->accounts[i]) != 0)
-			return -1;
-	return 0;
-}
-
+/* One event loop thread: registers its workers' accounts, waits until
+ * every thread is done with that and the clock has started, then runs
+ * issuances. */
 static void *
-bench_worker_main(void *arg)
+bench_loop_main(void *arg)
 {
-	struct bench_worker *w = arg;
-	struct bench_run *run = w->run;
-	unsigned long n;
-	int rc;
+	struct bench_loop *l = arg;
+	struct bench_run *run = l->run;
 
-	if (bench_worker_accounts(w) != 0)
-		atomic_store(&run->setup_failed, true);
+	bench_loop_accounts(l);
 	pthread_barrier_wait(&run->ready);
 	pthread_barrier_wait(&run->go);
 	if (atomic_load(&run->setup_failed))
-		goto out;
-	while (bench_more(w)) {
-		n = atomic_fetch_add(&run->next_account, 1);
-		rc = bench_issue(w, &run->accounts[n % run->opts->accounts]);
-		if (rc == 0 || !atomic_load(&run->abort))
-			atomic_store(&run->last_done_us, bench_now_us());
-		if (rc == 0) {
-			atomic_fetch_add(&run->issued, 1);
-		} else {
-			atomic_fetch_add(&run->failed, 1);
-			/* Do not spin when the server is unreachable. */
-			if (w->err == BENCH_ERR_TRANSPORT) {
-				struct timespec ts = {0, 100000000};
-
-				nanosleep(&ts, NULL);
-			}
-		}
-	}
-out:
-	atomic_fetch_sub(&run->running, 1);
+		atomic_fetch_sub(&run->running, l->n);
+	else
+		bench_loop_issue(l);
 	return NULL;
 }
 
@@ -170,27 +130,26 @@ bench_print_report(const struct bench_opts *o, struct bench_run *run,
 	return 0;
 }
 
-/* Starts the workers, runs the load, merges their statistics into TOTAL.
- * Returns 0 or -1 (setup failed). */
+/* Starts the loops, runs the load, merges the workers' statistics into
+ * TOTAL. Returns 0 or -1 (setup failed). */
 static int
-bench_load(struct bench_run *run, struct bench_worker *ws,
-    struct bench_stats *total, double *elapsed)
+bench_load(struct bench_run *run, struct bench_loop *ls, int nloops,
+    struct bench_worker *ws, struct bench_stats *total, double *elapsed)
 {
 	const struct bench_opts *o = run->opts;
-	int started = 0, rc = -1;
 	int64_t start;
 
-	for (; started < o->concurrency; started++) {
-		atomic_fetch_add(&run->running, 1);
-		if (pthread_create(&ws[started].thread, NULL, bench_worker_main,
-		        &ws[started]) != 0) {
+	atomic_store(&run->running, o->concurrency);
+	for (int i = 0; i < nloops; i++) {
+		if (pthread_create(
+		        &ls[i].thread, NULL, bench_loop_main, &ls[i]) != 0) {
 			/* Nobody can pass the barrier now: give up. */
 			cb_log(LOG_ERR, "bench: cannot start a thread");
 			abort();
 		}
 	}
 	/* Setup (accounts) is done at READY; the clock starts, and the
-	 * workers read the deadline only after GO. */
+	 * loops read the deadline only after GO. */
 	pthread_barrier_wait(&run->ready);
 	start = bench_now_us();
 	if (o->duration > 0)
@@ -203,24 +162,41 @@ bench_load(struct bench_run *run, struct bench_worker *ws,
 	} else {
 		*elapsed = (double)(bench_now_us() - start) / 1e6;
 	}
-	for (int i = 0; i < started; i++) {
-		pthread_join(ws[i].thread, NULL);
+	for (int i = 0; i < nloops; i++)
+		pthread_join(ls[i].thread, NULL);
+	for (int i = 0; i < o->concurrency; i++)
 		bench_stats_merge(total, &ws[i].stats);
-	}
-	rc = atomic_load(&run->setup_failed) ? -1 : 0;
-	return rc;
+	return atomic_load(&run->setup_failed) ? -1 : 0;
 }
 
-/* Prepares the workers (keys, connections); they are counted in RUN. */
+/* Prepares the workers (keys, connections) and the loops, one per CPU,
+ * that drive them in turn. */
 static int
-bench_workers_init(struct bench_run *run, struct bench_worker *ws)
+bench_workers_init(struct bench_run *run, struct bench_worker *ws,
+    struct bench_loop *ls, int nloops)
 {
-	for (int i = 0; i < run->opts->concurrency; i++)
+	for (int i = 0; i < nloops; i++)
+		if (bench_loop_init(&ls[i], run) != 0)
+			return -1;
+	for (int i = 0; i < run->opts->concurrency; i++) {
 		if (bench_worker_init(&ws[i], run, i) != 0) {
 			cb_log(LOG_ERR, "bench: cannot prepare worker %d", i);
 			return -1;
 		}
+		bench_loop_add(&ls[i % nloops], &ws[i]);
+	}
 	return 0;
+}
+
+/* How many event loops: one per CPU, at most one per worker. */
+static int
+bench_nloops(const struct bench_opts *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus < 1)
+		cpus = 1;
+	return cpus < o->concurrency ? (int)cpus : o->concurrency;
 }
 
 /* Everything after option parsing; returns the exit status. */
@@ -228,8 +204,10 @@ static int
 bench_main(const struct bench_opts *o)
 {
 	struct bench_run run = {.opts = o, .stop = &bench_stop};
+	int nloops = bench_nloops(o);
 	struct bench_worker *ws =
 	    cb_calloc((size_t)o->concurrency, sizeof(*ws));
+	struct bench_loop *ls = cb_calloc((size_t)nloops, sizeof(*ls));
 	struct bench_stats *total = cb_calloc(1, sizeof(*total));
 	struct bench_http h;
 	double elapsed = 0;
@@ -238,8 +216,9 @@ bench_main(const struct bench_opts *o)
 
 	run.accounts = cb_calloc((size_t)o->accounts, sizeof(*run.accounts));
 	atomic_init(&run.tickets, o->certificates);
-	if (bench_http_init(&h, o->ca_bundle, NULL) != 0)
+	if ((run.tls = bench_tls_ctx_new(o->ca_bundle)) == NULL)
 		goto out;
+	bench_http_init(&h, run.tls, NULL);
 	if (bench_dir_fetch(&h, o->directory, &run.dir) != 0) {
 		bench_http_clear(&h);
 		goto out;
@@ -249,15 +228,13 @@ bench_main(const struct bench_opts *o)
 	    (run.responder = bench_responder_start(
 	         o->responder_host, o->responder_port)) == NULL)
 		goto out;
-	if (bench_workers_init(&run, ws) != 0)
+	if (bench_workers_init(&run, ws, ls, nloops) != 0)
 		goto out;
-	if (pthread_barrier_init(
-	        &run.ready, NULL, (unsigned)o->concurrency + 1) != 0 ||
-	    pthread_barrier_init(&run.go, NULL, (unsigned)o->concurrency + 1) !=
-	        0)
+	if (pthread_barrier_init(&run.ready, NULL, (unsigned)nloops + 1) != 0 ||
+	    pthread_barrier_init(&run.go, NULL, (unsigned)nloops + 1) != 0)
 		goto out;
 	barriers = true;
-	if (bench_load(&run, ws, total, &elapsed) != 0) {
+	if (bench_load(&run, ls, nloops, ws, total, &elapsed) != 0) {
 		cb_log(LOG_ERR, "bench: account registration failed");
 		goto out;
 	}
@@ -271,12 +248,16 @@ out:
 	}
 	for (int i = 0; i < o->concurrency; i++)
 		bench_worker_clear(&ws[i]);
+	for (int i = 0; i < nloops; i++)
+		bench_loop_clear(&ls[i]);
 	for (int i = 0; i < o->accounts; i++)
 		bench_account_clear(&run.accounts[i]);
 	bench_responder_stop(run.responder);
 	bench_dir_clear(&run.dir);
+	SSL_CTX_free(run.tls);
 	free(run.accounts);
 	free(total);
+	free(ls);
 	free(ws);
 	return rc;
 }
@@ -296,11 +277,5 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		cb_log(LOG_ERR, "bench: curl_global_init failed");
-		return 1;
-	}
-	rc = bench_main(&opts);
-	curl_global_cleanup();
-	return rc;
+	return bench_main(&opts);
 }

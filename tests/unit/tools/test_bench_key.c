@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for tools/bench/bench_key.c: JWS objects that Cobble's own
- * verifier (common/cb_jwk.c) accepts, for ES256 and RS256, and CSRs with
- * the right names, key and signature. */
+ * verifier (common/cb_jwk.c) accepts, for ES256 and RS256, also from
+ * several threads at once; signers; certificate keys. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "bench.h"
 #include "cb_b64url.h"
@@ -63,9 +63,12 @@ check_jws(const struct bench_key *k, const char *body, const char *kid,
 		    json_string_value(json_object_get(hdr, "kid")), kid);
 		assert_null(json_object_get(hdr, "jwk"));
 	} else {
+		json_t *jwk = json_loads(k->jwk.json, 0, NULL);
+
 		assert_null(json_object_get(hdr, "kid"));
-		assert_true(
-		    json_equal(json_object_get(hdr, "jwk"), k->jwk_obj));
+		assert_non_null(jwk);
+		assert_true(json_equal(json_object_get(hdr, "jwk"), jwk));
+		json_decref(jwk);
 	}
 	pay = b64_member(jws, "payload", NULL);
 	assert_string_equal(pay, payload != NULL ? payload : "");
@@ -146,88 +149,150 @@ test_account_key_p384_refused(void **state)
 	assert_null(k.pkey);
 }
 
-/* Decodes a base64url CSR and checks names, CN, key and signature. */
+/* Signs with a signer many times over; each signature verifies with the
+ * public key through a fresh EVP_DigestVerify. */
 static void
-check_csr(const char *b64, EVP_PKEY *key, char *const *names, size_t n)
+signer_for(enum bench_keytype t)
 {
-	unsigned char *der = NULL;
-	const unsigned char *p;
-	size_t len = 0;
-	X509_REQ *req;
-	STACK_OF(X509_EXTENSION) * exts;
-	GENERAL_NAMES *gens;
-	char cn[256];
-
-	assert_int_equal(cb_b64url_decode(b64, strlen(b64), &der, &len), 0);
-	p = der;
-	req = d2i_X509_REQ(NULL, &p, (long)len);
-	assert_non_null(req);
-	assert_int_equal(X509_REQ_verify(req, key), 1);
-	assert_int_equal(EVP_PKEY_eq(X509_REQ_get0_pubkey(req), key), 1);
-	assert_true(X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req),
-	                NID_commonName, cn, sizeof(cn)) > 0);
-	assert_string_equal(cn, names[0]);
-	exts = X509_REQ_get_extensions(req);
-	assert_non_null(exts);
-	gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
-	assert_non_null(gens);
-	assert_int_equal(sk_GENERAL_NAME_num(gens), (int)n);
-	for (size_t i = 0; i < n; i++) {
-		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, (int)i);
-		const ASN1_IA5STRING *s;
-
-		assert_int_equal(g->type, GEN_DNS);
-		s = g->d.dNSName;
-		assert_int_equal(ASN1_STRING_length(s), (int)strlen(names[i]));
-		assert_memory_equal(
-		    ASN1_STRING_get0_data(s), names[i], strlen(names[i]));
-	}
-	GENERAL_NAMES_free(gens);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	X509_REQ_free(req);
-	free(der);
-}
-
-static void
-csr_for(enum bench_keytype t)
-{
-	char *names[] = {"abc.bench.cobble.test", "def.bench.cobble.test",
-	    "ghi.bench.cobble.test"};
 	EVP_PKEY *key = bench_pkey_generate(t);
-	char *one, *three;
+	struct bench_signer *s;
+	unsigned char sig[BENCH_MAX_SIG];
+	const char *msg = "abc.def";
+	size_t siglen;
 
 	assert_non_null(key);
-	one = bench_csr_encode(key, names, 1);
-	three = bench_csr_encode(key, names, 3);
-	assert_non_null(one);
-	assert_non_null(three);
-	check_csr(one, key, names, 1);
-	check_csr(three, key, names, 3);
-	assert_null(bench_csr_encode(key, names, 0));
-	free(one);
-	free(three);
-	EVP_PKEY_free(key);
+	s = bench_signer_new(key);
+	assert_non_null(s);
+	for (int i = 0; i < 3; i++) {
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+		assert_int_equal(
+		    bench_signer_sign(s, (const unsigned char *)msg,
+		        strlen(msg), sig, &siglen),
+		    0);
+		assert_true(siglen > 0 && siglen <= BENCH_MAX_SIG);
+		assert_int_equal(
+		    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key), 1);
+		assert_int_equal(EVP_DigestVerify(md, sig, siglen,
+		                     (const unsigned char *)msg, strlen(msg)),
+		    1);
+		assert_int_equal(EVP_DigestVerify(md, sig, siglen,
+		                     (const unsigned char *)"abc.deg", 7),
+		    0);
+		EVP_MD_CTX_free(md);
+	}
+	bench_signer_free(s);
+	bench_signer_free(NULL);
+	EVP_PKEY_free(key); /* after the signer: it holds its own reference */
 }
 
 static void
-test_csr_p256(void **state)
+test_signer_p256(void **state)
 {
 	(void)state;
-	csr_for(BENCH_KEY_P256);
+	signer_for(BENCH_KEY_P256);
 }
 
 static void
-test_csr_p384(void **state)
+test_signer_rsa2048(void **state)
 {
 	(void)state;
-	csr_for(BENCH_KEY_P384);
+	signer_for(BENCH_KEY_RSA2048);
+}
+
+/* Several threads share one account key: every JWS verifies. */
+struct jws_thread_arg {
+	const struct bench_key *key;
+	int bad;
+};
+
+static void *
+jws_thread(void *arg)
+{
+	struct jws_thread_arg *a = arg;
+
+	for (int i = 0; i < 50; i++) {
+		char *body = bench_jws_encode(a->key, "https://ca/acme/acct/7",
+		    "n0nce", "https://ca/acme/x", "{}");
+		json_t *jws = body != NULL ? json_loads(body, 0, NULL) : NULL;
+		const char *prot =
+		    json_string_value(json_object_get(jws, "protected"));
+		const char *p64 =
+		    json_string_value(json_object_get(jws, "payload"));
+		const char *s64 =
+		    json_string_value(json_object_get(jws, "signature"));
+		unsigned char *sig = NULL;
+		size_t siglen = 0;
+		char *input;
+
+		if (prot == NULL || p64 == NULL || s64 == NULL ||
+		    cb_b64url_decode(s64, strlen(s64), &sig, &siglen) != 0) {
+			a->bad++;
+		} else {
+			input = cb_asprintf("%s.%s", prot, p64);
+			if (cb_jwk_verify(&a->key->jwk, a->key->alg,
+			        (const unsigned char *)input, strlen(input),
+			        sig, siglen) != 0)
+				a->bad++;
+			free(input);
+		}
+		free(sig);
+		json_decref(jws);
+		free(body);
+	}
+	return NULL;
 }
 
 static void
-test_csr_rsa2048(void **state)
+test_jws_shared_key_threads(void **state)
+{
+	struct jws_thread_arg args[4];
+	pthread_t th[4];
+	struct bench_key k;
+
+	(void)state;
+	assert_int_equal(bench_key_generate(BENCH_KEY_P256, &k), 0);
+	for (int i = 0; i < 4; i++) {
+		args[i] = (struct jws_thread_arg){.key = &k};
+		assert_int_equal(
+		    pthread_create(&th[i], NULL, jws_thread, &args[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].bad, 0);
+	}
+	bench_key_clear(&k);
+}
+
+/* A certificate key carries its SubjectPublicKeyInfo, and the signer
+ * matches the key type. */
+static void
+cert_key_for(enum bench_keytype t, bool rsa)
+{
+	struct bench_cert_key k;
+	const unsigned char *p;
+	EVP_PKEY *pub;
+
+	assert_int_equal(bench_cert_key_generate(t, &k), 0);
+	assert_int_equal(k.rsa, rsa);
+	assert_non_null(k.signer);
+	p = k.spki;
+	pub = d2i_PUBKEY(NULL, &p, (long)k.spki_len);
+	assert_non_null(pub);
+	assert_ptr_equal(p, k.spki + k.spki_len);
+	assert_int_equal(EVP_PKEY_eq(pub, k.pkey), 1);
+	EVP_PKEY_free(pub);
+	bench_cert_key_clear(&k);
+	bench_cert_key_clear(&k); /* twice is harmless */
+}
+
+static void
+test_cert_keys(void **state)
 {
 	(void)state;
-	csr_for(BENCH_KEY_RSA2048);
+	cert_key_for(BENCH_KEY_P256, false);
+	cert_key_for(BENCH_KEY_P384, false);
+	cert_key_for(BENCH_KEY_RSA2048, true);
 }
 
 int
@@ -237,9 +302,10 @@ main(void)
 	    cmocka_unit_test(test_jws_es256),
 	    cmocka_unit_test(test_jws_rs256),
 	    cmocka_unit_test(test_account_key_p384_refused),
-	    cmocka_unit_test(test_csr_p256),
-	    cmocka_unit_test(test_csr_p384),
-	    cmocka_unit_test(test_csr_rsa2048),
+	    cmocka_unit_test(test_signer_p256),
+	    cmocka_unit_test(test_signer_rsa2048),
+	    cmocka_unit_test(test_jws_shared_key_threads),
+	    cmocka_unit_test(test_cert_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
