@@ -46,13 +46,17 @@ sa_conn_setup(struct sa_conn *c)
 	c->prepared = 0;
 	c->begin_pending = false;
 	c->commit_pending = false;
-	/* Every statement is a keyed lookup. Without this the planner
-	 * picks sequential scans and hash joins while the statistics are
-	 * missing or old (a fresh database's first minute, a table that
-	 * just grew), and a cached generic plan keeps them: each request
-	 * then reads whole tables. */
-	if (sa_exec_simple(c, "SET enable_seqscan = off", "enable_seqscan") !=
-	    SA_OK)
+	/* Every statement is a keyed lookup of a few rows. Without this
+	 * the planner picks sequential scans and hash joins while the
+	 * statistics are missing or old (a fresh database's first minute, a
+	 * table that just grew), and a cached generic plan keeps them: each
+	 * request then reads whole tables. Plain index scans and nested
+	 * loops are also the cheapest plans to start for a few rows (bitmap
+	 * scans and hashes cost about a tenth of PostgreSQL's CPU). */
+	if (sa_exec_simple(c,
+	        "SET enable_seqscan = off; SET enable_bitmapscan = off;"
+	        " SET enable_hashjoin = off; SET enable_mergejoin = off",
+	        "planner settings") != SA_OK)
 		return SA_ERR;
 	/* For the same reason a prepared statement is planned once: the
 	 * planner would otherwise re-plan those with array parameters on
