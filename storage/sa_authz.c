@@ -20,7 +20,7 @@ static const struct sa_stmt sa_authz_get_stmt = {
     " a.status, floor(extract(epoch FROM a.expires))::bigint,"
     " " SA_CHALLENGE_COLS
     " FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
-    " WHERE a.id = $1::bigint ORDER BY c.id",
+    " WHERE a.id = $1::bigint",
     1,
 };
 
@@ -32,7 +32,7 @@ static const struct sa_stmt sa_authz_get_by_challenge_stmt = {
     " " SA_CHALLENGE_COLS
     " FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
     " WHERE a.id = (SELECT authz_id FROM challenges"
-    "  WHERE id = $1::bigint) ORDER BY c.id",
+    "  WHERE id = $1::bigint)",
     1,
 };
 
@@ -145,7 +145,17 @@ sa_challenge_read(const PGresult *r, int row, int col, struct sa_challenge *out)
 	return SA_OK;
 }
 
-/* Fills OUT from the rows of sa_authz_get_stmt. */
+static int
+sa_challenge_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct sa_challenge *)a)->id;
+	int64_t y = ((const struct sa_challenge *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Fills OUT from the rows of sa_authz_get_stmt; challenges in the order
+ * they were created (sorted here: a Sort node costs PostgreSQL more). */
 static int
 sa_authz_read(const PGresult *r, struct sa_authz *out)
 {
@@ -173,6 +183,8 @@ sa_authz_read(const PGresult *r, struct sa_authz *out)
 			return SA_ERR;
 		out->nchallenges++;
 	}
+	qsort(out->challenges, (size_t)out->nchallenges,
+	    sizeof(out->challenges[0]), sa_challenge_cmp);
 	return SA_OK;
 }
 

@@ -107,6 +107,16 @@ static const char *const sa_migrations[] = {
     "ALTER TABLE certificates DROP CONSTRAINT certificates_account_id_fkey;"
     "ALTER TABLE certificates DROP CONSTRAINT certificates_order_id_fkey;"
     "ALTER TABLE issued_names DROP CONSTRAINT issued_names_serial_fkey;",
+
+    /* 3: the reuse lookups want the newest match (ORDER BY id DESC
+     * LIMIT 1): with id last in the index a backward scan finds it
+     * without sorting the matches. */
+    "CREATE INDEX orders_pending_newest ON orders"
+    " (account_id, idents_key, id) WHERE status = 'pending';"
+    "DROP INDEX orders_pending;"
+    "CREATE INDEX authzs_valid_newest ON authzs"
+    " (account_id, ident_type, ident_value, id) WHERE status = 'valid';"
+    "DROP INDEX authzs_valid;",
 };
 
 #define SA_NMIGRATIONS (int)(sizeof(sa_migrations) / sizeof(sa_migrations[0]))

@@ -47,19 +47,20 @@ static const struct sa_stmt sa_order_insert_stmt = {
     " a AS (INSERT INTO authzs (id, account_id, ident_type, ident_value,"
     "  wildcard, expires) SELECT p.id, $1::bigint, p.type, p.value,"
     "  p.wildcard, to_timestamp(p.expires::double precision)"
-    "  FROM p WHERE p.reuse = 0 ORDER BY p.pos RETURNING id),"
+    "  FROM p WHERE p.reuse = 0 RETURNING id),"
     " ch AS (INSERT INTO challenges (authz_id, type, token)"
     "  SELECT a.id, t.type, t.token FROM unnest($11::integer[],"
     "  $12::text[], $13::text[]) WITH ORDINALITY AS t (pos, type, token, n)"
     "  JOIN p ON p.pos = t.pos JOIN a ON a.id = p.id ORDER BY t.n),"
     " l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
     "  SELECT o.id, p.id, p.pos - 1 FROM o, p)"
-    " SELECT o.id, p.id FROM o, p ORDER BY p.pos",
+    " SELECT o.id, p.id, p.pos FROM o, p",
     13,
 };
 
-/* One row per authorization in request order; an order without any is one
- * row with NULL authorization columns. */
+/* One row per authorization with its position in the request (placed
+ * by sa_order_read(): a Sort node costs PostgreSQL more); an order
+ * without any is one row with NULL authorization columns. */
 #define SA_ORDER_SELECT                                                        \
 	"SELECT o.id, o.account_id, o.status,"                                 \
 	" floor(extract(epoch FROM o.expires))::bigint,"                       \
@@ -68,11 +69,11 @@ static const struct sa_stmt sa_order_insert_stmt = {
 	" floor(extract(epoch FROM o.created))::bigint,"                       \
 	" o.error, o.cert_serial,"                                             \
 	" a.id, a.ident_type, a.ident_value, a.wildcard, a.status,"            \
-	" floor(extract(epoch FROM a.expires))::bigint"                        \
+	" floor(extract(epoch FROM a.expires))::bigint, oa.position"           \
 	" FROM orders o"                                                       \
 	" LEFT JOIN order_authzs oa ON oa.order_id = o.id"                     \
 	" LEFT JOIN authzs a ON a.id = oa.authz_id"                            \
-	" WHERE o.id = $1::bigint ORDER BY oa.position"
+	" WHERE o.id = $1::bigint"
 
 static const struct sa_stmt sa_order_get_stmt = {
     SA_STMT_ORDER_GET,
@@ -105,7 +106,7 @@ static const struct sa_stmt sa_order_find_pending_stmt = {
 };
 
 /* For each identifier (in order), the newest valid authorization of the
- * account that outlives $5: one index probe each (authzs_valid). */
+ * account that outlives $5: one index probe each (authzs_valid_newest). */
 static const struct sa_stmt sa_order_find_reusable_stmt = {
     SA_STMT_ORDER_FIND_REUSABLE,
     "sa_order_find_reusable",
@@ -245,11 +246,17 @@ sa_order_fill_new(
 	out->not_after = o->not_after;
 	out->created = time(NULL);
 	out->authz = cb_calloc((size_t)o->nauthz, sizeof(*out->authz));
-	for (int i = 0; i < o->nauthz; i++) {
-		const struct sa_new_authz *na = &o->authz[i];
-		struct sa_order_authz *oa = &out->authz[i];
+	/* One row per authorization, with its position (from 1). */
+	for (int row = 0; row < o->nauthz; row++) {
+		int64_t i = sa_col_i64(r, row, 2) - 1;
+		const struct sa_new_authz *na;
+		struct sa_order_authz *oa;
 
-		oa->authz_id = sa_col_i64(r, i, 1);
+		if (i < 0 || i >= o->nauthz)
+			continue;
+		na = &o->authz[i];
+		oa = &out->authz[i];
+		oa->authz_id = sa_col_i64(r, row, 1);
 		oa->ident = na->ident;
 		oa->wildcard = na->wildcard;
 		/* Only valid authorizations are reused (the statement
@@ -348,8 +355,14 @@ sa_order_read(const PGresult *r, struct sa_order *out)
 	sa_col_copy(r, 0, 8, out->cert_serial, sizeof(out->cert_serial));
 	out->authz = cb_calloc((size_t)n, sizeof(*out->authz));
 	for (int i = 0; i < n && !sa_col_isnull(r, i, 9); i++) {
-		if (sa_order_authz_read(r, i, &out->authz[i]) != SA_OK)
+		int64_t pos = sa_col_i64(r, i, 15);
+
+		if (pos < 0 || pos >= n || out->authz[pos].authz_id != 0 ||
+		    sa_order_authz_read(r, i, &out->authz[pos]) != SA_OK) {
+			cb_log(LOG_ERR, "sa: order %lld: bad authorization row",
+			    (long long)out->id);
 			return SA_ERR;
+		}
 		out->nauthz++;
 	}
 	return SA_OK;
