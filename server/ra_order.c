@@ -184,55 +184,18 @@ ra_idents_key(const struct sa_new_authz *authz, int n)
 	return key;
 }
 
-/* Gives every authorization that is not reused an expiry and
- * challenges. */
+/* Gives every authorization an expiry and challenges, used if no valid
+ * one of the account is reused instead (SA_REUSE_LOOKUP). */
 static int
 ra_prepare_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
     time_t now, struct cb_problem *prob)
 {
 	for (int i = 0; i < n; i++) {
-		if (authz[i].reuse_id != 0)
-			continue;
+		authz[i].reuse_id = SA_REUSE_LOOKUP;
 		authz[i].expires = now + req->ctx->cfg->pending_authz_lifetime;
 		if (ra_fill_challenges(&authz[i], prob) != 0)
 			return -1;
 	}
-	return 0;
-}
-
-static int
-ra_fresh_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
-    time_t now, struct cb_problem *prob)
-{
-	for (int i = 0; i < n; i++) {
-		if (authz[i].reuse_id == 0)
-			continue;
-		authz[i].reuse_id = 0;
-		authz[i].expires = now + req->ctx->cfg->pending_authz_lifetime;
-		if (ra_fill_challenges(&authz[i], prob) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Looks up what the order may reuse: an identical pending order (into
- * *PENDING_ID) and valid authorizations (into AUTHZ). */
-static int
-ra_find_reusable(struct wfe_req *req, struct sa_conn *db,
-    const struct wfe_new_order *no, const char *key, struct sa_new_authz *authz,
-    int n, time_t now, int64_t *pending_id, struct cb_problem *prob)
-{
-	/* RFC 8555 leaves reuse to the CA: an identical pending order
-	 * (no validity requested) is returned again. Authorizations are
-	 * reused only if they outlive the new order, so a slow client's
-	 * order does not turn invalid under it. */
-	bool orders = no->not_before == 0 && no->not_after == 0;
-
-	if (sa_order_find_reusable(db, req->account.id, orders ? key : NULL,
-	        now, authz, n, now + req->ctx->cfg->order_lifetime,
-	        pending_id) != SA_OK)
-		return cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-		    "cannot look up orders and authorizations");
 	return 0;
 }
 
@@ -254,21 +217,6 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	    ra_check_validity(cfg, no, now, prob) != 0)
 		goto out;
 	key = ra_idents_key(authz, n);
-	if (ra_find_reusable(
-	        req, db, no, key, authz, n, now, &order_id, prob) != 0)
-		goto out;
-	if (order_id != 0) {
-		src = sa_order_get(db, order_id, out);
-		if (src == SA_OK) {
-			rc = 0;
-			goto out;
-		}
-		if (src != SA_NOTFOUND) {
-			cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
-			    "cannot load the order");
-			goto out;
-		}
-	}
 	if (ra_prepare_authzs(req, authz, n, now, prob) != 0)
 		goto out;
 	so.account_id = req->account.id;
@@ -276,14 +224,18 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	so.not_before = no->not_before;
 	so.not_after = no->not_after;
 	so.idents_key = key;
+	/* RFC 8555 leaves reuse to the CA: an identical pending order (no
+	 * validity requested) is returned again. Authorizations are reused
+	 * only if they outlive the new order, so a slow client's order does
+	 * not turn invalid under it. */
+	if (no->not_before == 0 && no->not_after == 0)
+		so.reuse_pending_at = now;
+	so.reuse_authz_after = so.expires;
 	so.nauthz = n;
 	so.authz = authz;
 	src = sa_order_insert(db, &so, &order_id, out);
-	/* A reused authorization changed meanwhile (deactivated, expired):
-	 * create fresh ones instead, once. */
-	if (src == SA_CONFLICT &&
-	    ra_fresh_authzs(req, authz, n, now, prob) == 0)
-		src = sa_order_insert(db, &so, &order_id, out);
+	if (src == SA_EXISTS)
+		src = sa_order_get(db, order_id, out);
 	if (src != SA_OK) {
 		cb_problem_set(
 		    prob, CB_PROB_SERVER_INTERNAL, "cannot store the order");

@@ -20,6 +20,7 @@ enum sa_rc {
 	SA_ERR = -1,      /* database or connection failure (logged) */
 	SA_NOTFOUND = -2, /* no such row, or nothing to do */
 	SA_CONFLICT = -3, /* a uniqueness or state condition failed */
+	SA_EXISTS = -4,   /* an equivalent row exists; nothing written */
 };
 
 /* Persisted states of accounts, orders, authorizations and challenges
@@ -269,11 +270,16 @@ struct sa_new_challenge {
 	char token[SA_TOKEN_LEN];
 };
 
+/* sa_new_authz.reuse_id: reuse the account's newest valid authorization
+ * for the identifier if there is one, else create this one. */
+#define SA_REUSE_LOOKUP (-1)
+
 struct sa_new_authz {
 	struct sa_ident ident;
 	bool wildcard;
-	int64_t reuse_id; /* an existing authorization, or 0 to create one */
-	time_t expires;   /* the new authorization's, or the reused one's */
+	/* An existing authorization, SA_REUSE_LOOKUP, or 0 to create one. */
+	int64_t reuse_id;
+	time_t expires; /* the new authorization's, or the reused one's */
 	int nchallenges;
 	struct sa_new_challenge challenges[SA_MAX_CHALLENGES];
 };
@@ -283,26 +289,25 @@ struct sa_new_order {
 	time_t expires;
 	time_t not_before, not_after; /* 0 if absent */
 	const char *idents_key; /* sorted identifiers, for reuse lookups */
+	/* If not 0, a pending order sa_order_find_pending() finds at this
+	 * time is returned instead of a new one. */
+	time_t reuse_pending_at;
+	/* SA_REUSE_LOOKUP finds only authorizations expiring after this. */
+	time_t reuse_authz_after;
 	int nauthz;
 	const struct sa_new_authz *authz;
 };
 
 /* Inserts the order, its new authorizations and challenges and the links
- * to reused ones, atomically (one statement). SA_CONFLICT, with nothing
- * written, if a reused authorization is no longer pending or valid, or is
- * another account's. OUT, unless NULL, gets the order as stored (as
+ * to reused ones, atomically, in one statement (one round trip) that also
+ * looks up what may be reused (reuse_pending_at, SA_REUSE_LOOKUP).
+ * SA_EXISTS, with nothing written and the pending order's id in
+ * *ORDER_ID, if there is one to reuse. SA_CONFLICT, with nothing written,
+ * if a given reused authorization is no longer pending or valid, or is
+ * another account's. OUT, unless NULL, gets the new order as stored (as
  * sa_order_get() would read it), without reading it back. */
 int sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
     int64_t *order_id, struct sa_order *out) CB_MUSTCHECK;
-/* What a new order may reuse, in one round trip. With IDENTS_KEY,
- * *PENDING_ID is the order sa_order_find_pending() finds at NOW, or 0.
- * For each of the N authorizations to be (AUTHZ[i].ident, .wildcard),
- * the newest VALID authorization of ACCOUNT_ID for it that expires after
- * MIN_EXPIRES: its id in AUTHZ[i].reuse_id and expiry in .expires, or
- * reuse_id 0. */
-int sa_order_find_reusable(struct sa_conn *c, int64_t account_id,
-    const char *idents_key, time_t now, struct sa_new_authz *authz, int n,
-    time_t min_expires, int64_t *pending_id) CB_MUSTCHECK;
 /* The order with its authorizations. */
 int sa_order_get(
     struct sa_conn *c, int64_t id, struct sa_order *out) CB_MUSTCHECK;

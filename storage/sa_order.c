@@ -8,54 +8,86 @@
 
 #include "cb_log.h"
 
+/* The newest order of account $1 with identifiers $2 that is stored
+ * pending, requested no validity, is unexpired at NOW (a parameter
+ * reference) and none of whose authorizations is invalid, deactivated or
+ * expired then: what a repeated newOrder gets back. */
+#define SA_PENDING_ORDER_SQL(NOW)                                              \
+	"SELECT o.id FROM orders o WHERE o.account_id = $1::bigint"            \
+	" AND o.idents_key = $2::text AND o.status = 'pending'"                \
+	" AND o.not_before IS NULL AND o.not_after IS NULL"                    \
+	" AND o.expires > to_timestamp(" NOW "::double precision)"            \
+	" AND NOT EXISTS (SELECT 1 FROM order_authzs oa"                       \
+	"  JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = o.id"       \
+	"  AND (a.status IN ('invalid', 'deactivated')"                        \
+	"  OR a.expires <= to_timestamp(" NOW "::double precision)))"         \
+	" ORDER BY o.id DESC LIMIT 1"
+
 /* The order, its new authorizations with their challenges, and its links
  * to new and reused authorizations, in one statement: atomic on its own
  * and inside a caller's transaction, in one round trip. $6..$10 hold one
- * element per authorization in request order (reuse id, or 0 for a new
- * one, and the new one's columns), $11..$13 one per challenge of the new
- * ones (the 1-based authorization position, type, token) in their order.
+ * element per authorization in request order (reuse id, SA_REUSE_LOOKUP
+ * (negative) or 0 for a new one, and the new one's columns), $11..$13 one per
+ * challenge of the authorizations that may be new (the 1-based position,
+ * type, token) in their order. With $14 (NOW), a pending order found by
+ * SA_PENDING_ORDER_SQL is returned instead, alone and with NULL
+ * authorization columns, and nothing is written.
  *
  * r: how many reused authorizations are no longer usable (deactivated or
  * failed since the caller looked them up, or another account's); any
  * makes the order insert, and so every other part, write nothing: no row
  * returned. Written as a count of = ANY matches: a NOT EXISTS per id may
- * become an anti-join scanning authzs, or, as a subplan per array
- * element, make the generic plan look dearer than planning anew each
- * time, which PostgreSQL then does (about 0.5 ms per order).
+ * become an anti-join scanning authzs.
+ * t: the request's authorizations; v the newest valid authorization of
+ * the account for a looked-up one that outlives $15 (one probe of
+ * authzs_valid_newest, none for the others).
  * p: each position's authorization id, new ones drawn from the sequence
  * here so challenges and links can refer to them by position. */
 static const struct sa_stmt sa_order_insert_stmt = {
     SA_STMT_ORDER_INSERT,
     "sa_order_insert",
     "WITH r AS (SELECT (SELECT count(DISTINCT t.id)"
-    "  FROM unnest($6::bigint[]) AS t (id) WHERE t.id <> 0)"
+    "  FROM unnest($6::bigint[]) AS t (id) WHERE t.id > 0)"
     "  - (SELECT count(*) FROM authzs a WHERE a.id = ANY ($6::bigint[])"
     "  AND a.account_id = $1::bigint AND a.status IN ('pending', 'valid'))"
     "  AS n),"
+    " pend AS (" SA_PENDING_ORDER_SQL("$14") "),"
     " o AS (INSERT INTO orders (account_id, idents_key, expires,"
     "  not_before, not_after) SELECT $1::bigint, $2::text,"
     "  to_timestamp($3::double precision),"
     "  to_timestamp($4::double precision),"
     "  to_timestamp($5::double precision) FROM r WHERE r.n = 0"
+    "  AND ($14::bigint IS NULL OR NOT EXISTS (SELECT 1 FROM pend))"
     "  RETURNING id),"
-    " p AS (SELECT t.pos, t.reuse, CASE WHEN t.reuse = 0"
-    "  THEN nextval('authzs_id_seq') ELSE t.reuse END AS id,"
-    "  t.type, t.value, t.wildcard, t.expires"
-    "  FROM o, unnest($6::bigint[], $7::text[], $8::text[],"
+    " t AS (SELECT * FROM unnest($6::bigint[], $7::text[], $8::text[],"
     "  $9::boolean[], $10::bigint[]) WITH ORDINALITY"
     "  AS t (reuse, type, value, wildcard, expires, pos)),"
+    " p AS (SELECT t.pos, t.reuse > 0 OR v.id IS NOT NULL AS reused,"
+    "  CASE WHEN t.reuse > 0 THEN t.reuse WHEN v.id IS NOT NULL"
+    "  THEN v.id ELSE nextval('authzs_id_seq') END AS id,"
+    "  t.type, t.value, t.wildcard,"
+    "  coalesce(v.expires, to_timestamp(t.expires::double precision))"
+    "  AS expires"
+    "  FROM o, t LEFT JOIN LATERAL (SELECT id, expires FROM authzs"
+    "  WHERE t.reuse < 0 AND account_id = $1::bigint AND ident_type = t.type"
+    "  AND ident_value = t.value AND wildcard = t.wildcard"
+    "  AND status = 'valid'"
+    "  AND expires > to_timestamp($15::double precision)"
+    "  ORDER BY id DESC LIMIT 1) v ON true),"
     " a AS (INSERT INTO authzs (id, account_id, ident_type, ident_value,"
     "  wildcard, expires) SELECT p.id, $1::bigint, p.type, p.value,"
-    "  p.wildcard, to_timestamp(p.expires::double precision)"
-    "  FROM p WHERE p.reuse = 0 RETURNING id),"
+    "  p.wildcard, p.expires FROM p WHERE NOT p.reused RETURNING id),"
     " ch AS (INSERT INTO challenges (authz_id, type, token)"
-    "  SELECT a.id, t.type, t.token FROM unnest($11::integer[],"
-    "  $12::text[], $13::text[]) WITH ORDINALITY AS t (pos, type, token, n)"
-    "  JOIN p ON p.pos = t.pos JOIN a ON a.id = p.id ORDER BY t.n),"
+    "  SELECT a.id, c.type, c.token FROM unnest($11::integer[],"
+    "  $12::text[], $13::text[]) WITH ORDINALITY AS c (pos, type, token, n)"
+    "  JOIN p ON p.pos = c.pos JOIN a ON a.id = p.id ORDER BY c.n),"
     " l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
     "  SELECT o.id, p.id, p.pos - 1 FROM o, p)"
-    " SELECT o.id, p.id, p.pos FROM o, p",
-    13,
+    " SELECT o.id, p.id, p.pos, p.reused,"
+    "  floor(extract(epoch FROM p.expires))::bigint FROM o, p"
+    " UNION ALL SELECT pend.id, NULL, NULL, NULL, NULL FROM pend"
+    "  WHERE $14::bigint IS NOT NULL",
+    15,
 };
 
 /* One row per authorization with its position in the request (placed
@@ -92,34 +124,8 @@ static const struct sa_stmt sa_order_get_for_update_stmt = {
 static const struct sa_stmt sa_order_find_pending_stmt = {
     SA_STMT_ORDER_FIND_PENDING,
     "sa_order_find_pending",
-    "SELECT o.id FROM orders o WHERE o.account_id = $1::bigint"
-    " AND o.idents_key = $2::text AND o.status = 'pending'"
-    /* An order with a requested validity answers only that request. */
-    " AND o.not_before IS NULL AND o.not_after IS NULL"
-    " AND o.expires > to_timestamp($3::double precision)"
-    " AND NOT EXISTS (SELECT 1 FROM order_authzs oa"
-    "  JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = o.id"
-    "  AND (a.status IN ('invalid', 'deactivated')"
-    "  OR a.expires <= to_timestamp($3::double precision)))"
-    " ORDER BY o.id DESC LIMIT 1",
+    SA_PENDING_ORDER_SQL("$3"),
     3,
-};
-
-/* For each identifier (in order), the newest valid authorization of the
- * account that outlives $5: one index probe each (authzs_valid_newest). */
-static const struct sa_stmt sa_order_find_reusable_stmt = {
-    SA_STMT_ORDER_FIND_REUSABLE,
-    "sa_order_find_reusable",
-    "SELECT t.i, a.id, floor(extract(epoch FROM a.expires))::bigint"
-    " FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY"
-    "  AS t (type, value, wildcard, i)"
-    " CROSS JOIN LATERAL (SELECT id, expires FROM authzs"
-    "  WHERE account_id = $1::bigint AND ident_type = t.type"
-    "  AND ident_value = t.value AND wildcard = t.wildcard"
-    "  AND status = 'valid'"
-    "  AND expires > to_timestamp($5::double precision)"
-    "  ORDER BY id DESC LIMIT 1) a",
-    5,
 };
 
 static const struct sa_stmt sa_order_set_invalid_stmt = {
@@ -173,7 +179,7 @@ struct sa_order_cols {
 };
 
 /* Fills K from O (1 <= nauthz <= CB_MAX_IDENTIFIERS); challenges only
- * for new authorizations. */
+ * for authorizations that may be new. */
 static int
 sa_order_cols_fill(const struct sa_new_order *o, struct sa_order_cols *k)
 {
@@ -185,7 +191,7 @@ sa_order_cols_fill(const struct sa_new_order *o, struct sa_order_cols *k)
 		k->values[i] = na->ident.value;
 		k->wildcards[i] = na->wildcard ? "t" : "f";
 		k->expires[i] = (int64_t)na->expires;
-		if (na->reuse_id != 0)
+		if (na->reuse_id > 0)
 			continue;
 		if (na->nchallenges < 0 ||
 		    na->nchallenges > SA_MAX_CHALLENGES) {
@@ -232,7 +238,9 @@ sa_time_param(char *buf, time_t t)
 	return t == 0 ? NULL : sa_i64(buf, (int64_t)t);
 }
 
-/* Fills OUT with the order O just stored as ROWS (order id, authz id). */
+/* Fills OUT with the order O just stored as R: per authorization, the
+ * order id, its id, its position (from 1), whether it was reused and its
+ * expiry. */
 static void
 sa_order_fill_new(
     const struct sa_new_order *o, const PGresult *r, struct sa_order *out)
@@ -246,7 +254,6 @@ sa_order_fill_new(
 	out->not_after = o->not_after;
 	out->created = time(NULL);
 	out->authz = cb_calloc((size_t)o->nauthz, sizeof(*out->authz));
-	/* One row per authorization, with its position (from 1). */
 	for (int row = 0; row < o->nauthz; row++) {
 		int64_t i = sa_col_i64(r, row, 2) - 1;
 		const struct sa_new_authz *na;
@@ -261,9 +268,9 @@ sa_order_fill_new(
 		oa->wildcard = na->wildcard;
 		/* Only valid authorizations are reused (the statement
 		 * checked they still are). */
-		oa->status =
-		    na->reuse_id != 0 ? SA_STATUS_VALID : SA_STATUS_PENDING;
-		oa->expires = na->expires;
+		oa->status = sa_col_bool(r, row, 3) ? SA_STATUS_VALID
+		                                    : SA_STATUS_PENDING;
+		oa->expires = (time_t)sa_col_i64(r, row, 4);
 	}
 	out->nauthz = o->nauthz;
 }
@@ -273,9 +280,9 @@ sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
     int64_t *order_id, struct sa_order *out)
 {
 	char abuf[SA_I64_BUF], ebuf[SA_I64_BUF], nbbuf[SA_I64_BUF],
-	    nabuf[SA_I64_BUF];
+	    nabuf[SA_I64_BUF], pbuf[SA_I64_BUF], mbuf[SA_I64_BUF];
 	struct sa_order_arrays arr = {0};
-	const char *vals[13];
+	const char *vals[15];
 	PGresult *r = NULL;
 	int rc = SA_ERR;
 
@@ -298,12 +305,20 @@ sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
 	vals[10] = arr.ch_pos;
 	vals[11] = arr.ch_types;
 	vals[12] = arr.ch_tokens;
+	vals[13] = sa_time_param(pbuf, o->reuse_pending_at);
+	vals[14] = sa_i64(mbuf, (int64_t)o->reuse_authz_after);
 	rc = sa_exec(c, &sa_order_insert_stmt, vals, NULL, NULL, &r);
 	if (rc != SA_OK)
 		goto out;
 	if (PQntuples(r) == 0) {
 		/* A reused authorization is no longer usable. */
 		rc = SA_CONFLICT;
+		goto out;
+	}
+	if (PQgetisnull(r, 0, 1)) {
+		/* An identical pending order: nothing written. */
+		*order_id = sa_col_i64(r, 0, 0);
+		rc = SA_EXISTS;
 		goto out;
 	}
 	if (PQntuples(r) != o->nauthz) {
@@ -428,78 +443,6 @@ sa_order_find_pending(struct sa_conn *c, int64_t account_id,
 	*order_id = sa_col_i64(r, 0, 0);
 out:
 	PQclear(r);
-	return rc;
-}
-
-/* Reads the rows of sa_order_find_reusable_stmt into AUTHZ. */
-static void
-sa_order_reusable_read(const PGresult *r, struct sa_new_authz *authz, int n)
-{
-	for (int i = 0; i < n; i++)
-		authz[i].reuse_id = 0;
-	for (int row = 0; row < PQntuples(r); row++) {
-		int64_t i = sa_col_i64(r, row, 0) - 1;
-
-		if (i < 0 || i >= n)
-			continue;
-		authz[i].reuse_id = sa_col_i64(r, row, 1);
-		authz[i].expires = (time_t)sa_col_i64(r, row, 2);
-	}
-}
-
-int
-sa_order_find_reusable(struct sa_conn *c, int64_t account_id,
-    const char *idents_key, time_t now, struct sa_new_authz *authz, int n,
-    time_t min_expires, int64_t *pending_id)
-{
-	char abuf[SA_I64_BUF], nbuf[SA_I64_BUF], mbuf[SA_I64_BUF];
-	const char *types[CB_MAX_IDENTIFIERS], *values[CB_MAX_IDENTIFIERS];
-	const char *wildcards[CB_MAX_IDENTIFIERS];
-	char *atypes = NULL, *avalues = NULL, *awild = NULL;
-	const char *pvals[3], *rvals[5];
-	struct sa_batch_item items[2];
-	PGresult *r[2] = {NULL, NULL};
-	int nitems = 0, rc = SA_ERR;
-
-	*pending_id = 0;
-	if (n < 1 || n > CB_MAX_IDENTIFIERS) {
-		cb_log(LOG_ERR, "sa: reuse lookup for %d identifiers", n);
-		return SA_ERR;
-	}
-	for (int i = 0; i < n; i++) {
-		types[i] = authz[i].ident.type;
-		values[i] = authz[i].ident.value;
-		wildcards[i] = authz[i].wildcard ? "t" : "f";
-	}
-	atypes = sa_text_array(types, n);
-	avalues = sa_text_array(values, n);
-	awild = sa_text_array(wildcards, n);
-	if (idents_key != NULL) {
-		pvals[0] = sa_i64(abuf, account_id);
-		pvals[1] = idents_key;
-		pvals[2] = sa_i64(nbuf, (int64_t)now);
-		items[nitems++] = (struct sa_batch_item){
-		    &sa_order_find_pending_stmt, pvals, NULL, NULL};
-	}
-	rvals[0] = sa_i64(abuf, account_id);
-	rvals[1] = atypes;
-	rvals[2] = avalues;
-	rvals[3] = awild;
-	rvals[4] = sa_i64(mbuf, (int64_t)min_expires);
-	items[nitems++] = (struct sa_batch_item){
-	    &sa_order_find_reusable_stmt, rvals, NULL, NULL};
-	rc = sa_exec_batch(c, items, nitems, r);
-	if (rc != SA_OK)
-		goto out;
-	if (idents_key != NULL && PQntuples(r[0]) > 0)
-		*pending_id = sa_col_i64(r[0], 0, 0);
-	sa_order_reusable_read(r[nitems - 1], authz, n);
-out:
-	PQclear(r[0]);
-	PQclear(r[1]);
-	free(atypes);
-	free(avalues);
-	free(awild);
 	return rc;
 }
 

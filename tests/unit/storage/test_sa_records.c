@@ -81,6 +81,15 @@ new_order(int64_t account, const char *name, time_t authz_expires)
 	return id;
 }
 
+/* Distinct challenge tokens PREFIX-i for the first N of NA. */
+static void
+set_tokens(struct sa_new_authz *na, int n, const char *prefix)
+{
+	for (int i = 0; i < n; i++)
+		snprintf(na[i].challenges[0].token, SA_TOKEN_LEN, "%s-%d",
+		    prefix, i);
+}
+
 /* The first authorization of ORDER, filled into AZ. */
 static void
 order_authz(int64_t order, struct sa_authz *az)
@@ -527,17 +536,23 @@ test_order_find_pending(void **state)
 	    SA_OK);
 	assert_int_equal(found, o2); /* the newest */
 	{
-		struct sa_new_authz na = {
-		    {"dns", "p.example"}, false, 0, 0, 0, {{"", ""}}};
-		int64_t pending = 0;
+		struct sa_new_authz na = {{"dns", "p.example"}, false,
+		    SA_REUSE_LOOKUP, now + 600, 1, {{"http-01", "tok-p-again"}}};
+		struct sa_new_order no = {0};
+		int64_t got = 0;
 
-		/* The batched lookup finds the same order. */
-		assert_int_equal(
-		    sa_order_find_reusable(
-		        c1, acct, "dns:p.example", now, &na, 1, now, &pending),
-		    SA_OK);
-		assert_int_equal(pending, o2);
-		assert_int_equal(na.reuse_id, 0); /* pending, not valid */
+		/* newOrder's statement finds the same order and writes
+		 * nothing (else the newest pending order below would be
+		 * that new one, not o1). */
+		no.account_id = acct;
+		no.expires = now + 3600;
+		no.idents_key = "dns:p.example";
+		no.reuse_pending_at = now;
+		no.reuse_authz_after = now;
+		no.nauthz = 1;
+		no.authz = &na;
+		assert_int_equal(sa_order_insert(c1, &no, &got, NULL), SA_EXISTS);
+		assert_int_equal(got, o2);
 	}
 
 	/* An order with a deactivated authorization is not reused. */
@@ -642,9 +657,12 @@ test_authz_valid_deactivate(void **state)
 	    sa_authz_find_valid(c1, other, &ident, false, now, &found),
 	    SA_NOTFOUND);
 
-	/* The batched lookup agrees, per identifier. */
+	/* newOrder's statement reuses it, per identifier. */
 	{
 		struct sa_new_authz na[3] = {0};
+		struct sa_new_order no = {0};
+		struct sa_order o = {0};
+		struct sa_authz fresh = {0};
 		int64_t pending = -1, order = 0;
 
 		na[0].ident = ident;
@@ -653,30 +671,62 @@ test_authz_valid_deactivate(void **state)
 		snprintf(na[2].ident.type, SA_TYPE_LEN, "dns");
 		snprintf(na[2].ident.value, sizeof(na[2].ident.value),
 		    "none.example");
-		na[1].reuse_id = na[2].reuse_id = 77; /* overwritten */
+		for (int i = 0; i < 3; i++) {
+			na[i].reuse_id = SA_REUSE_LOOKUP;
+			na[i].expires = now + 600;
+			na[i].nchallenges = 1;
+			snprintf(na[i].challenges[0].type, SA_TYPE_LEN,
+			    "http-01");
+		}
+		no.account_id = acct;
+		no.expires = now + 3600;
+		no.idents_key = "dns:v.example";
+		no.reuse_authz_after = now;
+		no.nauthz = 3;
+		no.authz = na;
+		set_tokens(na, 3, "reuse-1");
+		assert_int_equal(sa_order_insert(c1, &no, &order, &o), SA_OK);
+		assert_int_equal(o.id, order);
+		assert_int_equal(o.authz[0].authz_id, az.id);
+		assert_int_equal(o.authz[0].status, SA_STATUS_VALID);
+		assert_int_equal(o.authz[0].expires, now + 1000);
+		for (int i = 1; i < 3; i++) {
+			assert_int_not_equal(o.authz[i].authz_id, az.id);
+			assert_int_equal(o.authz[i].status, SA_STATUS_PENDING);
+			assert_int_equal(o.authz[i].expires, now + 600);
+			/* A new one gets its challenges. */
+			assert_int_equal(
+			    sa_authz_get(c1, o.authz[i].authz_id, &fresh),
+			    SA_OK);
+			assert_int_equal(fresh.nchallenges, 1);
+			sa_authz_clear(&fresh);
+		}
+		sa_order_clear(&o);
+		/* None that expires before REUSE_AUTHZ_AFTER. */
+		no.nauthz = 1;
+		no.reuse_authz_after = now + 2000;
+		set_tokens(na, 1, "reuse-2");
+		assert_int_equal(sa_order_insert(c1, &no, &order, &o), SA_OK);
+		assert_int_not_equal(o.authz[0].authz_id, az.id);
+		assert_int_equal(o.authz[0].status, SA_STATUS_PENDING);
+		sa_order_clear(&o);
+		/* None of another account. */
+		no.account_id = other;
+		no.reuse_authz_after = now;
+		set_tokens(na, 1, "reuse-3");
+		assert_int_equal(sa_order_insert(c1, &no, &order, &o), SA_OK);
+		assert_int_not_equal(o.authz[0].authz_id, az.id);
+		sa_order_clear(&o);
+		/* An identical pending order comes first. */
+		no.account_id = acct;
+		no.reuse_pending_at = now;
+		set_tokens(na, 1, "reuse-4");
 		assert_int_equal(
-		    sa_order_find_reusable(
-		        c1, acct, "dns:v.example", now, na, 3, now, &pending),
-		    SA_OK);
+		    sa_order_insert(c1, &no, &pending, &o), SA_EXISTS);
 		assert_int_equal(sa_order_find_pending(
 		                     c1, acct, "dns:v.example", now, &order),
 		    SA_OK);
 		assert_int_equal(pending, order);
-		assert_int_equal(na[0].reuse_id, az.id);
-		assert_int_equal(na[0].expires, now + 1000);
-		assert_int_equal(na[1].reuse_id, 0);
-		assert_int_equal(na[2].reuse_id, 0);
-		assert_int_equal(sa_order_find_reusable(c1, acct, NULL, now, na,
-		                     1, now + 2000, &pending),
-		    SA_OK);
-		assert_int_equal(na[0].reuse_id, 0); /* expires too soon */
-		assert_int_equal(sa_order_find_reusable(c1, other, NULL, now,
-		                     na, 1, now, &pending),
-		    SA_OK);
-		assert_int_equal(na[0].reuse_id, 0);
-		assert_int_equal(sa_order_find_reusable(
-		                     c1, acct, NULL, now, na, 0, now, &pending),
-		    SA_ERR);
 	}
 
 	assert_int_equal(sa_authz_deactivate(c1, az.id), SA_OK);
