@@ -199,6 +199,54 @@ ra_prepare_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
 	return 0;
 }
 
+static int
+ra_cmp_challenge_id(const void *a, const void *b)
+{
+	int64_t x = ((const struct sa_challenge *)a)->id;
+	int64_t y = ((const struct sa_challenge *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+/* Caches the authorizations order O created (as AUTHZ asked), as
+ * sa_authz_get() would read them: the client fetches each next. */
+static void
+ra_cache_new_authzs(struct wfe_req *req, const struct sa_new_authz *authz,
+    const struct sa_order *o)
+{
+	for (int i = 0; i < o->nauthz; i++) {
+		const struct sa_order_authz *oa = &o->authz[i];
+		struct sa_authz a = {0};
+
+		if (oa->status != SA_STATUS_PENDING)
+			continue; /* reused */
+		a.id = oa->authz_id;
+		a.account_id = o->account_id;
+		a.ident = oa->ident;
+		a.wildcard = oa->wildcard;
+		a.status = SA_STATUS_PENDING;
+		a.expires = oa->expires;
+		for (int j = 0; j < authz[i].nchallenges; j++) {
+			struct sa_challenge *ch = &a.challenges[j];
+
+			if (oa->challenge_ids[j] == 0)
+				return; /* not expected; the reads go to storage
+				         */
+			ch->id = oa->challenge_ids[j];
+			ch->authz_id = a.id;
+			memcpy(ch->type, authz[i].challenges[j].type,
+			    sizeof(ch->type));
+			memcpy(ch->token, authz[i].challenges[j].token,
+			    sizeof(ch->token));
+			ch->status = SA_STATUS_PENDING;
+		}
+		a.nchallenges = authz[i].nchallenges;
+		qsort(a.challenges, (size_t)a.nchallenges,
+		    sizeof(a.challenges[0]), ra_cmp_challenge_id);
+		wfe_authzcache_put(&req->ctx->authzs, &a);
+	}
+}
+
 int
 ra_new_order(struct wfe_req *req, struct sa_conn *db,
     const struct wfe_new_order *no, struct sa_order *out,
@@ -234,7 +282,9 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	so.nauthz = n;
 	so.authz = authz;
 	src = sa_order_insert(db, &so, &order_id, out);
-	if (src == SA_EXISTS)
+	if (src == SA_OK)
+		ra_cache_new_authzs(req, authz, out);
+	else if (src == SA_EXISTS)
 		src = sa_order_get(db, order_id, out);
 	if (src != SA_OK) {
 		cb_problem_set(

@@ -130,6 +130,7 @@ ra_record(
 	const struct cb_config *cfg = w->ctx->cfg;
 	struct sa_conn *db = sa_pool_acquire(w->ctx->pool);
 	char *err = res->valid ? NULL : ra_problem_text(&res->prob);
+	struct sa_authz after = {0};
 	int rc;
 
 	if (db == NULL) {
@@ -138,10 +139,13 @@ ra_record(
 		goto out;
 	}
 	rc = sa_task_finish(db, t, res->valid, err, res->record_json,
-	    time(NULL) + cfg->valid_authz_lifetime);
+	    time(NULL) + cfg->valid_authz_lifetime, &after);
 	if (rc != SA_OK && rc != SA_CONFLICT)
 		cb_log(LOG_ERR, "chall=%" PRId64 " cannot record the outcome",
 		    t->challenge_id);
+	else
+		wfe_authzcache_put(&w->ctx->authzs, &after);
+	sa_authz_clear(&after);
 	cb_log(LOG_NOTICE,
 	    "validation chall=%" PRId64 " acct=%" PRId64 " type=%s ident=%s "
 	    "result=%s problem=%s",

@@ -26,11 +26,19 @@ wfe_own_authz(struct wfe_req *req, int rc, const struct sa_authz *a,
 	return 0;
 }
 
+/* Loads authorization ID into A: a read (POST-as-GET) may be answered
+ * with what this instance last wrote (wfe_authzcache.c); an update reads
+ * the database. */
 static int
-wfe_load_authz(struct wfe_req *req, struct sa_conn *db, int64_t id,
-    struct sa_authz *a, struct cb_problem *prob)
+wfe_load_authz(struct wfe_req *req, int64_t id, struct sa_authz *a,
+    struct sa_conn **db, struct cb_problem *prob)
 {
-	return wfe_own_authz(req, sa_authz_get(db, id, a), a, prob);
+	if (wfe_jws_is_post_as_get(&req->jws) &&
+	    wfe_authzcache_get(&req->ctx->authzs, id, a))
+		return wfe_own_authz(req, SA_OK, a, prob);
+	if ((*db = wfe_req_db(req, prob)) == NULL)
+		return -1;
+	return wfe_own_authz(req, sa_authz_get(*db, id, a), a, prob);
 }
 
 /* RFC 8555 7.5.2: the only change a client may make is deactivation. */
@@ -65,6 +73,7 @@ wfe_authz_update(struct wfe_req *req, struct sa_conn *db, struct sa_authz *a,
 		goto out;
 	}
 	a->status = SA_STATUS_DEACTIVATED;
+	wfe_authzcache_put(&req->ctx->authzs, a);
 	rc = 0;
 out:
 	json_decref(body);
@@ -75,12 +84,11 @@ int
 wfe_handle_authz(struct wfe_req *req, int64_t id, struct cb_problem *prob)
 {
 	struct sa_authz a = {0};
-	struct sa_conn *db;
+	struct sa_conn *db = NULL;
 	int rc = -1;
 
 	if (wfe_auth_post(req, WFE_AUTH_KID, prob) != 0 ||
-	    (db = wfe_req_db(req, prob)) == NULL ||
-	    wfe_load_authz(req, db, id, &a, prob) != 0)
+	    wfe_load_authz(req, id, &a, &db, prob) != 0)
 		goto out;
 	if (!wfe_jws_is_post_as_get(&req->jws) &&
 	    wfe_authz_update(req, db, &a, prob) != 0)
@@ -163,6 +171,8 @@ wfe_challenge_respond(struct wfe_req *req, struct sa_conn *db, int64_t id,
 		return -1;
 	if (rc != SA_OK)
 		return 0;
+	/* Before the hand-off: the validation result comes later. */
+	wfe_authzcache_put(&req->ctx->authzs, a);
 	if (handoff && wfe_challenge_handoff(req, a, id, prob) != 0)
 		return -1;
 	wfe_log(req, LOG_INFO, "validation queued chall=%" PRId64 " ident=%s",

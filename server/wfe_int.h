@@ -165,6 +165,35 @@ void wfe_certcache_put(struct wfe_certcache *cc, const char *serial,
 bool wfe_certcache_get(struct wfe_certcache *cc, const char *serial,
     unsigned char **der, size_t *der_len);
 
+/* ---- authorizations this instance wrote (wfe_authzcache.c) ---- */
+
+#define WFE_AUTHZCACHE_SLOTS 1024
+/* Milliseconds an entry answers reads: how long a change made through
+ * another instance may take to show in this one's answers. */
+#define WFE_AUTHZCACHE_TTL_MS 5000
+
+struct wfe_authzcache_slot {
+	struct sa_authz authz; /* owned; id 0: empty */
+	int64_t stored_ms;     /* CLOCK_MONOTONIC */
+};
+
+struct wfe_authzcache {
+	pthread_mutex_t lock;
+	/* guards: slots */
+	struct wfe_authzcache_slot *slots;
+};
+
+int wfe_authzcache_init(struct wfe_authzcache *zc) CB_MUSTCHECK;
+void wfe_authzcache_clear(struct wfe_authzcache *zc);
+/* Keeps a copy of A as storage holds it right after this instance wrote
+ * it, unless a copy showing more progress is there. Thread-safe. */
+void wfe_authzcache_put(struct wfe_authzcache *zc, const struct sa_authz *a);
+/* A copy of authorization ID into OUT (sa_authz_clear() it) when one
+ * stored less than WFE_AUTHZCACHE_TTL_MS ago is there. Thread-safe. */
+bool wfe_authzcache_get(
+    struct wfe_authzcache *zc, int64_t id, struct sa_authz *out);
+void wfe_authzcache_forget(struct wfe_authzcache *zc, int64_t id);
+
 /* ---- validation work hand-off (ra_worker.c) ---- */
 
 /* Tasks handed from the challenge handler to this instance's validation
@@ -208,6 +237,7 @@ struct wfe_ctx {
 	struct wfe_nonces nonces;
 	struct wfe_acctcache accounts;
 	struct wfe_certcache certs;
+	struct wfe_authzcache authzs;
 	struct MHD_Daemon *daemon;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;

@@ -127,6 +127,7 @@ wfe_ctx_clear(struct wfe_ctx *ctx)
 	wfe_nonces_clear(&ctx->nonces);
 	wfe_acctcache_clear(&ctx->accounts);
 	wfe_certcache_clear(&ctx->certs);
+	wfe_authzcache_clear(&ctx->authzs);
 }
 
 static void
@@ -165,6 +166,7 @@ wfe_serve(const struct cb_config *cfg)
 	wfe_block_signals();
 	if (wfe_acctcache_init(&ctx.accounts) != 0 ||
 	    wfe_certcache_init(&ctx.certs) != 0 ||
+	    wfe_authzcache_init(&ctx.authzs) != 0 ||
 	    wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix, cfg->nonce_lifetime,
 	        cfg->test_nonce_reject_percent) != 0 ||
 	    wfe_storage_start(&ctx, conninfo) != 0 ||

@@ -211,10 +211,12 @@ int sa_task_claim(
 /* Records the outcome in one transaction: the challenge becomes VALID or
  * INVALID with ERROR_JSON (NULL when valid) and RECORD_JSON, validated
  * now; its authorization becomes VALID expiring at AUTHZ_EXPIRES, or
- * INVALID. SA_CONFLICT if the challenge is no longer processing. */
+ * INVALID. SA_CONFLICT if the challenge is no longer processing. OUT,
+ * unless NULL, gets the authorization as it is afterwards (same round
+ * trip). */
 int sa_task_finish(struct sa_conn *c, const struct sa_task *t, bool valid,
-    const char *error_json, const char *record_json,
-    time_t authz_expires) CB_MUSTCHECK;
+    const char *error_json, const char *record_json, time_t authz_expires,
+    struct sa_authz *out) CB_MUSTCHECK;
 /* Gives up the lease of a task that will not be validated here (shutting
  * down), so any instance's workers may claim it at once. */
 int sa_task_release(struct sa_conn *c, int64_t challenge_id) CB_MUSTCHECK;
@@ -246,6 +248,9 @@ struct sa_order_authz {
 	bool wildcard;
 	enum sa_status status;
 	time_t expires;
+	/* sa_order_insert() only: the ids of a new authorization's
+	 * challenges, as sa_new_authz.challenges lists them. */
+	int64_t challenge_ids[SA_MAX_CHALLENGES];
 };
 
 struct sa_order {

@@ -24,7 +24,7 @@ static const struct sa_stmt sa_authz_get_stmt = {
     1,
 };
 
-static const struct sa_stmt sa_authz_get_by_challenge_stmt = {
+const struct sa_stmt sa_authz_get_by_challenge_stmt = {
     SA_STMT_AUTHZ_GET_BY_CHALLENGE,
     "sa_authz_get_by_challenge",
     "SELECT a.id, a.account_id, a.ident_type, a.ident_value, a.wildcard,"
@@ -156,7 +156,7 @@ sa_challenge_cmp(const void *a, const void *b)
 
 /* Fills OUT from the rows of sa_authz_get_stmt; challenges in the order
  * they were created (sorted here: a Sort node costs PostgreSQL more). */
-static int
+int
 sa_authz_read(const PGresult *r, struct sa_authz *out)
 {
 	int n = PQntuples(r);

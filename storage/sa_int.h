@@ -110,6 +110,11 @@ struct sa_batch_item {
  * that failed, as sa_exec() classifies it, and every OUTS[i] NULL. */
 int sa_exec_batch(struct sa_conn *c, const struct sa_batch_item *items, int n,
     PGresult **outs) CB_MUSTCHECK;
+
+/* Shared with sa_task_finish(): the authorization of challenge $1 with
+ * its challenges, read into an sa_authz by sa_authz_read(). */
+extern const struct sa_stmt sa_authz_get_by_challenge_stmt;
+int sa_authz_read(const PGresult *r, struct sa_authz *out) CB_MUSTCHECK;
 /* Runs SQL without parameters (BEGIN, COMMIT, LISTEN, DDL). SA_OK or
  * SA_ERR (logged with WHAT). */
 int sa_exec_simple(

@@ -16,12 +16,15 @@
 	"SELECT o.id FROM orders o WHERE o.account_id = $1::bigint"            \
 	" AND o.idents_key = $2::text AND o.status = 'pending'"                \
 	" AND o.not_before IS NULL AND o.not_after IS NULL"                    \
-	" AND o.expires > to_timestamp(" NOW "::double precision)"            \
+	" AND o.expires > to_timestamp(" NOW "::double precision)"             \
 	" AND NOT EXISTS (SELECT 1 FROM order_authzs oa"                       \
 	"  JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = o.id"       \
 	"  AND (a.status IN ('invalid', 'deactivated')"                        \
-	"  OR a.expires <= to_timestamp(" NOW "::double precision)))"         \
+	"  OR a.expires <= to_timestamp(" NOW "::double precision)))"          \
 	" ORDER BY o.id DESC LIMIT 1"
+
+/* The pending order newOrder may return instead (with $14, NOW). */
+#define SA_ORDER_PENDING_CTE " pend AS (" SA_PENDING_ORDER_SQL("$14") "),"
 
 /* The order, its new authorizations with their challenges, and its links
  * to new and reused authorizations, in one statement: atomic on its own
@@ -42,7 +45,9 @@
  * the account for a looked-up one that outlives $15 (one probe of
  * authzs_valid_newest, none for the others).
  * p: each position's authorization id, new ones drawn from the sequence
- * here so challenges and links can refer to them by position. */
+ * here so challenges and links can refer to them by position.
+ * The result: a row per authorization and new challenge of it (NULL
+ * challenge columns for a reused one). */
 static const struct sa_stmt sa_order_insert_stmt = {
     SA_STMT_ORDER_INSERT,
     "sa_order_insert",
@@ -50,8 +55,7 @@ static const struct sa_stmt sa_order_insert_stmt = {
     "  FROM unnest($6::bigint[]) AS t (id) WHERE t.id > 0)"
     "  - (SELECT count(*) FROM authzs a WHERE a.id = ANY ($6::bigint[])"
     "  AND a.account_id = $1::bigint AND a.status IN ('pending', 'valid'))"
-    "  AS n),"
-    " pend AS (" SA_PENDING_ORDER_SQL("$14") "),"
+    "  AS n)," SA_ORDER_PENDING_CTE
     " o AS (INSERT INTO orders (account_id, idents_key, expires,"
     "  not_before, not_after) SELECT $1::bigint, $2::text,"
     "  to_timestamp($3::double precision),"
@@ -69,9 +73,9 @@ static const struct sa_stmt sa_order_insert_stmt = {
     "  coalesce(v.expires, to_timestamp(t.expires::double precision))"
     "  AS expires"
     "  FROM o, t LEFT JOIN LATERAL (SELECT id, expires FROM authzs"
-    "  WHERE t.reuse < 0 AND account_id = $1::bigint AND ident_type = t.type"
-    "  AND ident_value = t.value AND wildcard = t.wildcard"
-    "  AND status = 'valid'"
+    "  WHERE t.reuse < 0 AND account_id = $1::bigint"
+    "  AND ident_type = t.type AND ident_value = t.value"
+    "  AND wildcard = t.wildcard AND status = 'valid'"
     "  AND expires > to_timestamp($15::double precision)"
     "  ORDER BY id DESC LIMIT 1) v ON true),"
     " a AS (INSERT INTO authzs (id, account_id, ident_type, ident_value,"
@@ -80,13 +84,15 @@ static const struct sa_stmt sa_order_insert_stmt = {
     " ch AS (INSERT INTO challenges (authz_id, type, token)"
     "  SELECT a.id, c.type, c.token FROM unnest($11::integer[],"
     "  $12::text[], $13::text[]) WITH ORDINALITY AS c (pos, type, token, n)"
-    "  JOIN p ON p.pos = c.pos JOIN a ON a.id = p.id ORDER BY c.n),"
+    "  JOIN p ON p.pos = c.pos JOIN a ON a.id = p.id ORDER BY c.n"
+    "  RETURNING id, authz_id, token),"
     " l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
     "  SELECT o.id, p.id, p.pos - 1 FROM o, p)"
     " SELECT o.id, p.id, p.pos, p.reused,"
-    "  floor(extract(epoch FROM p.expires))::bigint FROM o, p"
-    " UNION ALL SELECT pend.id, NULL, NULL, NULL, NULL FROM pend"
-    "  WHERE $14::bigint IS NOT NULL",
+    "  floor(extract(epoch FROM p.expires))::bigint, ch.id, ch.token"
+    "  FROM o, p LEFT JOIN ch ON ch.authz_id = p.id"
+    " UNION ALL SELECT pend.id, NULL, NULL, NULL, NULL, NULL, NULL"
+    "  FROM pend WHERE $14::bigint IS NOT NULL",
     15,
 };
 
@@ -238,13 +244,30 @@ sa_time_param(char *buf, time_t t)
 	return t == 0 ? NULL : sa_i64(buf, (int64_t)t);
 }
 
-/* Fills OUT with the order O just stored as R: per authorization, the
- * order id, its id, its position (from 1), whether it was reused and its
- * expiry. */
+/* Records the new challenge of ROW, found by its token, in OA. */
 static void
+sa_order_fill_challenge(const struct sa_new_authz *na, const PGresult *r,
+    int row, struct sa_order_authz *oa)
+{
+	const char *token = PQgetvalue(r, row, 6);
+
+	if (PQgetisnull(r, row, 5))
+		return;
+	for (int j = 0; j < na->nchallenges; j++)
+		if (strcmp(na->challenges[j].token, token) == 0)
+			oa->challenge_ids[j] = sa_col_i64(r, row, 5);
+}
+
+/* Fills OUT with the order O just stored as R: per authorization and
+ * new challenge of it, the order id, the authorization's id, position
+ * (from 1), whether it was reused and expiry, the challenge's id and
+ * token. SA_ERR unless every authorization is there. */
+static int
 sa_order_fill_new(
     const struct sa_new_order *o, const PGresult *r, struct sa_order *out)
 {
+	int seen = 0;
+
 	memset(out, 0, sizeof(*out));
 	out->id = sa_col_i64(r, 0, 0);
 	out->account_id = o->account_id;
@@ -254,15 +277,18 @@ sa_order_fill_new(
 	out->not_after = o->not_after;
 	out->created = time(NULL);
 	out->authz = cb_calloc((size_t)o->nauthz, sizeof(*out->authz));
-	for (int row = 0; row < o->nauthz; row++) {
+	out->nauthz = o->nauthz;
+	for (int row = 0; row < PQntuples(r); row++) {
 		int64_t i = sa_col_i64(r, row, 2) - 1;
 		const struct sa_new_authz *na;
 		struct sa_order_authz *oa;
 
 		if (i < 0 || i >= o->nauthz)
-			continue;
+			return SA_ERR;
 		na = &o->authz[i];
 		oa = &out->authz[i];
+		if (oa->authz_id == 0)
+			seen++;
 		oa->authz_id = sa_col_i64(r, row, 1);
 		oa->ident = na->ident;
 		oa->wildcard = na->wildcard;
@@ -271,8 +297,9 @@ sa_order_fill_new(
 		oa->status = sa_col_bool(r, row, 3) ? SA_STATUS_VALID
 		                                    : SA_STATUS_PENDING;
 		oa->expires = (time_t)sa_col_i64(r, row, 4);
+		sa_order_fill_challenge(na, r, row, oa);
 	}
-	out->nauthz = o->nauthz;
+	return seen == o->nauthz ? SA_OK : SA_ERR;
 }
 
 int
@@ -321,15 +348,13 @@ sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
 		rc = SA_EXISTS;
 		goto out;
 	}
-	if (PQntuples(r) != o->nauthz) {
+	*order_id = sa_col_i64(r, 0, 0);
+	if (out != NULL && sa_order_fill_new(o, r, out) != SA_OK) {
 		cb_log(LOG_ERR, "sa: order insert returned %d rows for %d",
 		    PQntuples(r), o->nauthz);
+		sa_order_clear(out);
 		rc = SA_ERR;
-		goto out;
 	}
-	*order_id = sa_col_i64(r, 0, 0);
-	if (out != NULL)
-		sa_order_fill_new(o, r, out);
 out:
 	PQclear(r);
 	sa_order_arrays_clear(&arr);

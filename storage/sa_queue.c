@@ -79,28 +79,42 @@ out:
 
 int
 sa_task_finish(struct sa_conn *c, const struct sa_task *t, bool valid,
-    const char *error_json, const char *record_json, time_t authz_expires)
+    const char *error_json, const char *record_json, time_t authz_expires,
+    struct sa_authz *out)
 {
 	char idbuf[SA_I64_BUF], ebuf[SA_I64_BUF];
 	const char *vals[] = {sa_i64(idbuf, t->challenge_id),
 	    sa_status_name(valid ? SA_STATUS_VALID : SA_STATUS_INVALID),
 	    valid ? NULL : error_json, record_json,
 	    sa_i64(ebuf, (int64_t)authz_expires)};
-	PGresult *r = NULL;
+	/* One round trip, one transaction; the read sees the change. */
+	const struct sa_batch_item items[] = {
+	    {&sa_task_finish_stmt, vals, NULL, NULL},
+	    {&sa_authz_get_by_challenge_stmt, vals, NULL, NULL},
+	};
+	PGresult *r[2] = {NULL, NULL};
 	int rc;
 
-	rc = sa_exec(c, &sa_task_finish_stmt, vals, NULL, NULL, &r);
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	rc = sa_exec_batch(c, items, out != NULL ? 2 : 1, r);
 	if (rc != SA_OK)
 		goto out;
-	if (sa_col_i64(r, 0, 0) == 0)
+	if (sa_col_i64(r[0], 0, 0) == 0)
 		rc = SA_CONFLICT;
-	else if (sa_col_i64(r, 0, 1) == 0)
+	else if (sa_col_i64(r[0], 0, 1) == 0)
 		cb_log(LOG_INFO,
 		    "sa: challenge %lld finished, its authz was no "
 		    "longer pending",
 		    (long long)t->challenge_id);
+	if (out != NULL &&
+	    (PQntuples(r[1]) == 0 || sa_authz_read(r[1], out) != SA_OK)) {
+		sa_authz_clear(out);
+		rc = SA_ERR;
+	}
 out:
-	PQclear(r);
+	PQclear(r[0]);
+	PQclear(r[1]);
 	return rc;
 }
 

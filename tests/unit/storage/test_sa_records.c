@@ -537,7 +537,8 @@ test_order_find_pending(void **state)
 	assert_int_equal(found, o2); /* the newest */
 	{
 		struct sa_new_authz na = {{"dns", "p.example"}, false,
-		    SA_REUSE_LOOKUP, now + 600, 1, {{"http-01", "tok-p-again"}}};
+		    SA_REUSE_LOOKUP, now + 600, 1,
+		    {{"http-01", "tok-p-again"}}};
 		struct sa_new_order no = {0};
 		int64_t got = 0;
 
@@ -551,7 +552,8 @@ test_order_find_pending(void **state)
 		no.reuse_authz_after = now;
 		no.nauthz = 1;
 		no.authz = &na;
-		assert_int_equal(sa_order_insert(c1, &no, &got, NULL), SA_EXISTS);
+		assert_int_equal(
+		    sa_order_insert(c1, &no, &got, NULL), SA_EXISTS);
 		assert_int_equal(got, o2);
 	}
 
@@ -642,7 +644,7 @@ test_authz_valid_deactivate(void **state)
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(t.challenge_id, az.challenges[0].id);
 	assert_int_equal(
-	    sa_task_finish(c1, &t, true, NULL, "[]", now + 1000), SA_OK);
+	    sa_task_finish(c1, &t, true, NULL, "[]", now + 1000, NULL), SA_OK);
 
 	assert_int_equal(
 	    sa_authz_find_valid(c1, acct, &ident, false, now, &found), SA_OK);
@@ -675,8 +677,8 @@ test_authz_valid_deactivate(void **state)
 			na[i].reuse_id = SA_REUSE_LOOKUP;
 			na[i].expires = now + 600;
 			na[i].nchallenges = 1;
-			snprintf(na[i].challenges[0].type, SA_TYPE_LEN,
-			    "http-01");
+			snprintf(
+			    na[i].challenges[0].type, SA_TYPE_LEN, "http-01");
 		}
 		no.account_id = acct;
 		no.expires = now + 3600;
@@ -795,7 +797,7 @@ test_challenge_begin(void **state)
 	/* A sibling is valid. */
 	assert_int_equal(sa_task_claim(c1, 60, &t), SA_OK);
 	assert_int_equal(
-	    sa_task_finish(c1, &t, true, NULL, "[]", now + 900), SA_OK);
+	    sa_task_finish(c1, &t, true, NULL, "[]", now + 900, NULL), SA_OK);
 	assert_int_equal(
 	    sa_challenge_begin(c1, az.challenges[1].id, acct, 0, NULL),
 	    SA_CONFLICT);
@@ -949,7 +951,7 @@ test_queue(void **state)
 {
 	int64_t acct = new_account("queue-a");
 	struct sa_conn *l = sa_conn_open(sa_embedded_conninfo(env.emb), true);
-	struct sa_authz az = {0}, az2 = {0};
+	struct sa_authz az = {0}, az2 = {0}, after = {0};
 	struct sa_challenge ch = {0};
 	struct sa_task t = {0}, t2 = {0};
 	struct sa_notices n;
@@ -996,11 +998,24 @@ test_queue(void **state)
 	/* A live lease keeps it from others. */
 	assert_int_equal(sa_task_claim(c2, 60, &t2), SA_NOTFOUND);
 
-	assert_int_equal(sa_task_finish(c2, &t, true, "{\"ignored\":1}",
-	                     "[{\"hostname\":\"q.example\"}]", now + 5000),
-	    SA_OK);
 	assert_int_equal(
-	    sa_task_finish(c2, &t, false, "{}", "[]", now), SA_CONFLICT);
+	    sa_task_finish(c2, &t, true, "{\"ignored\":1}",
+	        "[{\"hostname\":\"q.example\"}]", now + 5000, &after),
+	    SA_OK);
+	/* The authorization as it is afterwards comes with the result. */
+	assert_int_equal(after.id, t.authz_id);
+	assert_int_equal(after.status, SA_STATUS_VALID);
+	assert_int_equal(after.expires, now + 5000);
+	assert_int_equal(after.nchallenges, 2);
+	assert_int_equal(after.challenges[1].id, t.challenge_id);
+	assert_int_equal(after.challenges[1].status, SA_STATUS_VALID);
+	assert_string_equal(
+	    after.challenges[1].record_json, "[{\"hostname\":\"q.example\"}]");
+	sa_authz_clear(&after);
+	assert_int_equal(sa_task_finish(c2, &t, false, "{}", "[]", now, &after),
+	    SA_CONFLICT);
+	assert_int_equal(after.challenges[1].status, SA_STATUS_VALID);
+	sa_authz_clear(&after);
 	assert_int_equal(sa_challenge_get(c1, t.challenge_id, &ch), SA_OK);
 	assert_int_equal(ch.status, SA_STATUS_VALID);
 	assert_true(ch.validated >= now - 60 && ch.validated <= now + 60);
@@ -1021,7 +1036,7 @@ test_queue(void **state)
 	assert_int_equal(sa_task_finish(c1, &t, false,
 	                     "{\"type\":\"urn:ietf:params:acme:error:"
 	                     "unauthorized\"}",
-	                     "[]", now + 5000),
+	                     "[]", now + 5000, NULL),
 	    SA_OK);
 	assert_int_equal(sa_challenge_get(c1, t.challenge_id, &ch), SA_OK);
 	assert_int_equal(ch.status, SA_STATUS_INVALID);
