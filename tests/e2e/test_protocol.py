@@ -13,6 +13,7 @@ import re
 import ssl
 import subprocess
 import threading
+import time
 import urllib.parse
 
 import pytest
@@ -775,6 +776,28 @@ def test_failed_validation(cobble, acct, h01):
 	else:
 		assert_problem(r, None, (400, 403))
 	assert acct.get(authz_url).json()["status"] == "invalid"
+
+
+def test_authz_reads_agree_with_storage(cobble, acct, h01):
+	"""Authorization reads right after this instance wrote them come from
+	its cache (wfe_authzcache.c); challenge reads and reads after the
+	cache's 5 s come from storage. Both must say the same."""
+	r = acct.new_order(["same1.cobble.test", "same2.cobble.test"])
+	assert r.status_code == 201, r.text
+	urls = r.json()["authorizations"]
+	fresh = [acct.get(a).json() for a in urls]
+	for az in fresh:
+		ch = http01_of(az)
+		assert acct.get(ch["url"]).json() == ch
+	answer_http01(acct, h01, urls[0])
+	answer_http01(acct, h01, urls[1], content="not the key authorization")
+	done = [acct.poll(a).json() for a in urls]
+	assert [az["status"] for az in done] == ["valid", "invalid"], done
+	for az in done:
+		ch = http01_of(az)
+		assert acct.get(ch["url"]).json() == ch
+	time.sleep(5.2)
+	assert [acct.get(a).json() for a in urls] == done
 
 
 def test_authz_deactivation(cobble, acct, acct2):

@@ -488,6 +488,7 @@ def test_two_instances_one_database(ext, pg, dns):
 		    "cobbletwo") == "2"
 
 		_account_changes_reach_the_other(b, c)
+		_authz_changes_reach_the_other(b, c)
 		b.stop()
 		c.stop()
 		ok = True
@@ -530,6 +531,30 @@ def _account_changes_reach_the_other(b, c):
 		if r.status_code != 200 or time.monotonic() > deadline:
 			break
 	assert_problem(r, "unauthorized", 403)
+
+
+def _authz_changes_reach_the_other(b, c):
+	"""An instance answers reads of the authorizations it just wrote from
+	memory for 5 s (wfe_authzcache.c); a change made through the other
+	instance shows there within that time, and at once where it was
+	made."""
+	key = Key.generate()
+	cb = client(b, key)
+	cb.register()
+	cc = client(c, key)
+	cc.kid = rebase(cb.kid, cc)
+	r = cb.new_order(["stale.cobble.test"])
+	assert r.status_code == 201, r.text
+	authz_b = r.json()["authorizations"][0]
+	authz_c = rebase(authz_b, cc)
+	assert cb.get(authz_b).json()["status"] == "pending"
+	t0 = time.monotonic()
+	r = cc.post(authz_c, {"status": "deactivated"})
+	assert r.status_code == 200, r.text
+	assert cc.get(authz_c).json()["status"] == "deactivated"
+	while cb.get(authz_b).json()["status"] != "deactivated":
+		assert time.monotonic() - t0 < 6, "B still shows it pending"
+		time.sleep(0.2)
 
 
 # ---- 3: lost connections, a database that goes away ----

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /* Unit tests for the account cache (hits, invalidation, the generation
- * that keeps a racing read out, liveness, expiry) and the cache of
- * recently issued certificates. */
+ * that keeps a racing read out, liveness, expiry), the cache of
+ * recently issued certificates, and the cache of authorizations this
+ * instance wrote (copies, progress, expiry, collisions). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,119 @@ test_certcache(void **state)
 	wfe_certcache_clear(&cc);
 }
 
+/* Authorization ID (STATUS) of account 5 for aID.example, with one
+ * http-01 challenge (id ID * 10) in state CHALL. */
+static struct sa_authz
+authz(int64_t id, enum sa_status status, enum sa_status chall)
+{
+	struct sa_authz a = {.id = id, .account_id = 5, .status = status};
+
+	snprintf(a.ident.type, sizeof(a.ident.type), "dns");
+	snprintf(a.ident.value, sizeof(a.ident.value), "a%lld.example",
+	    (long long)id);
+	a.expires = 1800000000;
+	a.nchallenges = 1;
+	a.challenges[0].id = id * 10;
+	a.challenges[0].authz_id = id;
+	snprintf(a.challenges[0].type, SA_TYPE_LEN, "http-01");
+	snprintf(
+	    a.challenges[0].token, SA_TOKEN_LEN, "tok-%lld", (long long)id);
+	a.challenges[0].status = chall;
+	if (chall == SA_STATUS_VALID || chall == SA_STATUS_INVALID) {
+		a.challenges[0].validated = 1700000000;
+		a.challenges[0].record_json = cb_strdup("[{\"port\":\"80\"}]");
+	}
+	if (chall == SA_STATUS_INVALID)
+		a.challenges[0].error_json = cb_strdup("{\"status\":403}");
+	return a;
+}
+
+static void
+test_authzcache_copies(void **state)
+{
+	struct wfe_authzcache zc;
+	struct sa_authz a = authz(3, SA_STATUS_INVALID, SA_STATUS_INVALID);
+	struct sa_authz got;
+
+	(void)state;
+	assert_int_equal(wfe_authzcache_init(&zc), 0);
+	assert_false(wfe_authzcache_get(&zc, 3, &got));
+	assert_int_equal(got.id, 0);
+	wfe_authzcache_put(&zc, &a);
+	sa_authz_clear(&a); /* the cache has its own copy */
+	assert_true(wfe_authzcache_get(&zc, 3, &got));
+	assert_int_equal(got.id, 3);
+	assert_int_equal(got.account_id, 5);
+	assert_string_equal(got.ident.value, "a3.example");
+	assert_int_equal(got.status, SA_STATUS_INVALID);
+	assert_int_equal(got.expires, 1800000000);
+	assert_int_equal(got.nchallenges, 1);
+	assert_int_equal(got.challenges[0].id, 30);
+	assert_string_equal(got.challenges[0].token, "tok-3");
+	assert_int_equal(got.challenges[0].validated, 1700000000);
+	assert_string_equal(
+	    got.challenges[0].record_json, "[{\"port\":\"80\"}]");
+	assert_string_equal(got.challenges[0].error_json, "{\"status\":403}");
+	sa_authz_clear(&got); /* and every reader its own */
+	assert_true(wfe_authzcache_get(&zc, 3, &got));
+	assert_string_equal(got.challenges[0].error_json, "{\"status\":403}");
+	sa_authz_clear(&got);
+	/* Another id, same slot: replaces it. */
+	a = authz(
+	    3 + WFE_AUTHZCACHE_SLOTS, SA_STATUS_PENDING, SA_STATUS_PENDING);
+	wfe_authzcache_put(&zc, &a);
+	assert_false(wfe_authzcache_get(&zc, 3, &got));
+	assert_true(wfe_authzcache_get(&zc, a.id, &got));
+	sa_authz_clear(&got);
+	wfe_authzcache_forget(&zc, a.id);
+	assert_false(wfe_authzcache_get(&zc, a.id, &got));
+	/* Nothing for ids that cannot be. */
+	a.id = 0;
+	wfe_authzcache_put(&zc, &a);
+	assert_false(wfe_authzcache_get(&zc, 0, &got));
+	wfe_authzcache_clear(&zc);
+}
+
+static void
+test_authzcache_progress(void **state)
+{
+	struct wfe_authzcache zc;
+	struct sa_authz pending =
+	    authz(8, SA_STATUS_PENDING, SA_STATUS_PENDING);
+	struct sa_authz processing =
+	    authz(8, SA_STATUS_PENDING, SA_STATUS_PROCESSING);
+	struct sa_authz valid = authz(8, SA_STATUS_VALID, SA_STATUS_VALID);
+	struct sa_authz dead = authz(8, SA_STATUS_DEACTIVATED, SA_STATUS_VALID);
+	struct sa_authz got;
+
+	(void)state;
+	assert_int_equal(wfe_authzcache_init(&zc), 0);
+	wfe_authzcache_put(&zc, &pending);
+	wfe_authzcache_put(&zc, &processing);
+	assert_true(wfe_authzcache_get(&zc, 8, &got));
+	assert_int_equal(got.challenges[0].status, SA_STATUS_PROCESSING);
+	sa_authz_clear(&got);
+	/* The validation result, then the answer that started it, put
+	 * late: the result stays. */
+	wfe_authzcache_put(&zc, &valid);
+	wfe_authzcache_put(&zc, &processing);
+	assert_true(wfe_authzcache_get(&zc, 8, &got));
+	assert_int_equal(got.status, SA_STATUS_VALID);
+	assert_int_equal(got.challenges[0].status, SA_STATUS_VALID);
+	sa_authz_clear(&got);
+	wfe_authzcache_put(&zc, &dead);
+	wfe_authzcache_put(&zc, &valid);
+	assert_true(wfe_authzcache_get(&zc, 8, &got));
+	assert_int_equal(got.status, SA_STATUS_DEACTIVATED);
+	sa_authz_clear(&got);
+	/* As if stored WFE_AUTHZCACHE_TTL_MS ago: storage answers. */
+	zc.slots[8 % WFE_AUTHZCACHE_SLOTS].stored_ms -= WFE_AUTHZCACHE_TTL_MS;
+	assert_false(wfe_authzcache_get(&zc, 8, &got));
+	wfe_authzcache_clear(&zc);
+	sa_authz_clear(&valid);
+	sa_authz_clear(&dead);
+}
+
 int
 main(void)
 {
@@ -177,6 +291,8 @@ main(void)
 	    cmocka_unit_test(test_acct_racing_read),
 	    cmocka_unit_test(test_acct_expires),
 	    cmocka_unit_test(test_certcache),
+	    cmocka_unit_test(test_authzcache_copies),
+	    cmocka_unit_test(test_authzcache_progress),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
