@@ -11,7 +11,7 @@
 #
 # usage: bench/compare.sh [-d SECONDS] [-c CONCURRENCY] [-a ACCOUNTS]
 #            [-p POLL_MS] [-o cobble|pebble] [-k] [-w DIR] [-x ARGS]
-#            [-s STATE_DIR]
+#            [-s STATE_DIR] [-r ROUNDS]
 #   -d  load duration per server (default 30)
 #   -c  concurrency (default 32)
 #   -a  accounts (default: the concurrency)
@@ -23,6 +23,10 @@
 #   -s  Cobble's state directory, kept after the run (default: a fresh
 #       one in the work folder); with bench/load-db.sh, measures Cobble
 #       with a full database
+#   -r  rounds (default 1): the servers take turns ROUNDS times, each
+#       round on a fresh state (unless -s); the table shows each
+#       server's median round and every round's issuances per second
+#       (on a shared machine one run can be 20% off)
 # Environment: COBBLE_BIN, BENCH_BIN (default: build/ of this checkout),
 # PEBBLE_BIN (default: pebble), PEBBLE_SEGMENTS (restarts of a deadlocked
 # Pebble, default 10), COBBLE_EXTRA_CONFIG (JSON merged into Cobble's
@@ -46,7 +50,8 @@ WORK=
 EXTRA=
 
 STATE=
-while getopts d:c:a:p:o:kw:x:s: opt; do
+ROUNDS=1
+while getopts d:c:a:p:o:kw:x:s:r: opt; do
 	case $opt in
 	d) DURATION=$OPTARG ;;
 	c) CONC=$OPTARG ;;
@@ -57,6 +62,7 @@ while getopts d:c:a:p:o:kw:x:s: opt; do
 	w) WORK=$OPTARG ;;
 	x) EXTRA=$OPTARG ;;
 	s) STATE=$OPTARG ;;
+	r) ROUNDS=$OPTARG ;;
 	*) sed -n '/^# usage/,/^# PEBBLE_BIN/p' "$0" | cut -c3- >&2; exit 2 ;;
 	esac
 done
@@ -191,6 +197,7 @@ run_cobble() {
 	d=$WORK/cobble
 	mkdir -p "$d"
 	chmod 755 "$d"
+	[ -n "$STATE" ] || rm -rf "$d/state"
 	st=${STATE:-$d/state}
 	mkdir -p "$st"
 	chmod 755 "$st"
@@ -271,6 +278,7 @@ EOF
 	# then stops at --stall-timeout, Pebble is restarted, and the load
 	# goes on until the segments add up to the duration (at most
 	# PEBBLE_SEGMENTS of them). merge_pebble adds the segments up.
+	rm -f "$WORK"/pebble.seg*.json "$WORK"/pebble.seg*.json.log
 	seg=0
 	while [ $seg -lt "$PEBBLE_SEGMENTS" ]; do
 		left=$($PY - "$WORK" "$DURATION" <<'EOF'
@@ -338,9 +346,27 @@ with open(sys.argv[1] + "/pebble.report.json", "w") as f:
 EOF
 }
 
+# Keeps round $2's report and RSS of server $1.
+keep_round() {
+	for f in report.json rss; do
+		[ ! -f "$WORK/$1.$f" ] || mv "$WORK/$1.$f" "$WORK/$1.round$2.$f"
+	done
+}
+
 start_dns
-[ "$ONLY" = cobble ] || run_pebble
-[ "$ONLY" = pebble ] || run_cobble
+round=1
+while [ $round -le "$ROUNDS" ]; do
+	[ "$ROUNDS" -eq 1 ] || echo "compare.sh: round $round of $ROUNDS" >&2
+	if [ "$ONLY" != cobble ]; then
+		run_pebble
+		keep_round pebble $round
+	fi
+	if [ "$ONLY" != pebble ]; then
+		run_cobble
+		keep_round cobble $round
+	fi
+	round=$((round + 1))
+done
 
 echo "compare.sh: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo |
     cut -d: -f2 | sed 's/^ //')), duration ${DURATION}s, concurrency $CONC," \
@@ -348,18 +374,24 @@ echo "compare.sh: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo |
     "poll interval ${POLL} ms"
 $PY - "$WORK" <<'EOF'
 import json, os, sys
+import glob
 w = sys.argv[1]
-rep = {}
+rep, rates = {}, {}
 for name in ("pebble", "cobble"):
-	p = os.path.join(w, name + ".report.json")
-	if os.path.exists(p):
+	rounds = []
+	for p in glob.glob(os.path.join(w, name + ".round*.report.json")):
 		with open(p) as f:
-			rep[name] = json.load(f)
+			r = json.load(f)
 		try:
-			with open(os.path.join(w, name + ".rss")) as f:
-				rep[name]["rss_mib"] = int(f.read().split()[0]) / 1024
+			with open(p.replace(".report.json", ".rss")) as f:
+				r["rss_mib"] = int(f.read().split()[0]) / 1024
 		except (OSError, ValueError, IndexError):
 			pass
+		rounds.append(r)
+	if rounds:
+		rounds.sort(key=lambda r: r["issuances_per_s"])
+		rep[name] = rounds[(len(rounds) - 1) // 2]  # the median round
+		rates[name] = [r["issuances_per_s"] for r in rounds]
 def get(r, path):
 	if path[0] == "latency_ms" and not r.get("latency_ms", {}).get(
 	    path[1], {}).get("count"):
@@ -392,6 +424,9 @@ for label, path in rows:
 		line += "%12.2f" % (vals[0] / vals[1])
 	print(line)
 for n in names:
+	if len(rates[n]) > 1:
+		print("%s issuances/s by round, sorted: %s (the table shows the "
+		    "median round)" % (n, ", ".join("%.1f" % v for v in rates[n])))
 	if rep[n].get("stalls"):
 		print("%s deadlocked %d time(s) and was restarted; its figures add "
 		    "up %d segments (%.1f s of load; %d issuances in flight at the "
