@@ -284,6 +284,22 @@ test_order_insert_get(void **state)
 		assert_int_equal(o2.authz[i].wildcard, o.authz[i].wildcard);
 		assert_int_equal(o2.authz[i].status, o.authz[i].status);
 		assert_int_equal(o2.authz[i].expires, o.authz[i].expires);
+		/* And the new challenges' ids, in the order asked. */
+		assert_int_equal(
+		    sa_authz_get(c2, o.authz[i].authz_id, &az), SA_OK);
+		assert_int_equal(az.nchallenges, na[i].nchallenges);
+		for (int j = 0; j < na[i].nchallenges; j++) {
+			const struct sa_challenge *got = NULL;
+
+			for (int k = 0; k < az.nchallenges; k++)
+				if (az.challenges[k].id ==
+				    o2.authz[i].challenge_ids[j])
+					got = &az.challenges[k];
+			assert_non_null(got);
+			assert_string_equal(
+			    got->token, na[i].challenges[j].token);
+		}
+		sa_authz_clear(&az);
 	}
 	sa_order_clear(&o2);
 	assert_int_equal(o.id, id);
@@ -692,6 +708,7 @@ test_authz_valid_deactivate(void **state)
 		assert_int_equal(o.authz[0].authz_id, az.id);
 		assert_int_equal(o.authz[0].status, SA_STATUS_VALID);
 		assert_int_equal(o.authz[0].expires, now + 1000);
+		assert_int_equal(o.authz[0].challenge_ids[0], 0); /* reused */
 		for (int i = 1; i < 3; i++) {
 			assert_int_not_equal(o.authz[i].authz_id, az.id);
 			assert_int_equal(o.authz[i].status, SA_STATUS_PENDING);
@@ -701,6 +718,8 @@ test_authz_valid_deactivate(void **state)
 			    sa_authz_get(c1, o.authz[i].authz_id, &fresh),
 			    SA_OK);
 			assert_int_equal(fresh.nchallenges, 1);
+			assert_int_equal(fresh.challenges[0].id,
+			    o.authz[i].challenge_ids[0]);
 			sa_authz_clear(&fresh);
 		}
 		sa_order_clear(&o);
