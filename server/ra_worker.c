@@ -143,8 +143,10 @@ ra_record(
 	if (rc != SA_OK && rc != SA_CONFLICT)
 		cb_log(LOG_ERR, "chall=%" PRId64 " cannot record the outcome",
 		    t->challenge_id);
-	else
+	else if (after.id != 0)
 		wfe_authzcache_put(&w->ctx->authzs, &after);
+	else /* no copy: what was cached before is out of date */
+		wfe_authzcache_forget(&w->ctx->authzs, t->authz_id);
 	sa_authz_clear(&after);
 	cb_log(LOG_NOTICE,
 	    "validation chall=%" PRId64 " acct=%" PRId64 " type=%s ident=%s "

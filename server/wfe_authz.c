@@ -41,6 +41,23 @@ wfe_load_authz(struct wfe_req *req, int64_t id, struct sa_authz *a,
 	return wfe_own_authz(req, sa_authz_get(*db, id, a), a, prob);
 }
 
+/* After deactivating A: replaces A by what storage holds now (a
+ * validation may have ended since A was read) and caches that; if it
+ * cannot be read, A stays as it is and storage answers the next reads. */
+static void
+wfe_authz_recache(struct wfe_req *req, struct sa_conn *db, struct sa_authz *a)
+{
+	struct sa_authz now = {0};
+
+	if (sa_authz_get(db, a->id, &now) != SA_OK) {
+		wfe_authzcache_forget(&req->ctx->authzs, a->id);
+		return;
+	}
+	sa_authz_clear(a);
+	*a = now; /* takes over what NOW owns */
+	wfe_authzcache_put(&req->ctx->authzs, a);
+}
+
 /* RFC 8555 7.5.2: the only change a client may make is deactivation. */
 static int
 wfe_authz_update(struct wfe_req *req, struct sa_conn *db, struct sa_authz *a,
@@ -73,7 +90,7 @@ wfe_authz_update(struct wfe_req *req, struct sa_conn *db, struct sa_authz *a,
 		goto out;
 	}
 	a->status = SA_STATUS_DEACTIVATED;
-	wfe_authzcache_put(&req->ctx->authzs, a);
+	wfe_authz_recache(req, db, a);
 	rc = 0;
 out:
 	json_decref(body);

@@ -213,7 +213,7 @@ int sa_task_claim(
  * now; its authorization becomes VALID expiring at AUTHZ_EXPIRES, or
  * INVALID. SA_CONFLICT if the challenge is no longer processing. OUT,
  * unless NULL, gets the authorization as it is afterwards (same round
- * trip). */
+ * trip), or is left zeroed if it could not be read. */
 int sa_task_finish(struct sa_conn *c, const struct sa_task *t, bool valid,
     const char *error_json, const char *record_json, time_t authz_expires,
     struct sa_authz *out) CB_MUSTCHECK;

@@ -45,7 +45,8 @@
  * the account for a looked-up one that outlives $15 (one probe of
  * authzs_valid_newest, none for the others).
  * p: each position's authorization id, new ones drawn from the sequence
- * here so challenges and links can refer to them by position.
+ * here so challenges and links can refer to them by position, and its
+ * status and expiry (e: a given reused one as stored).
  * The result: a row per authorization and new challenge of it (NULL
  * challenge columns for a reused one). */
 static const struct sa_stmt sa_order_insert_stmt = {
@@ -70,9 +71,11 @@ static const struct sa_stmt sa_order_insert_stmt = {
     "  CASE WHEN t.reuse > 0 THEN t.reuse WHEN v.id IS NOT NULL"
     "  THEN v.id ELSE nextval('authzs_id_seq') END AS id,"
     "  t.type, t.value, t.wildcard,"
-    "  coalesce(v.expires, to_timestamp(t.expires::double precision))"
-    "  AS expires"
-    "  FROM o, t LEFT JOIN LATERAL (SELECT id, expires FROM authzs"
+    "  coalesce(e.status, v.status, 'pending') AS status,"
+    "  coalesce(e.expires, v.expires,"
+    "  to_timestamp(t.expires::double precision)) AS expires"
+    "  FROM o, t LEFT JOIN authzs e ON t.reuse > 0 AND e.id = t.reuse"
+    "  LEFT JOIN LATERAL (SELECT id, status, expires FROM authzs"
     "  WHERE t.reuse < 0 AND account_id = $1::bigint"
     "  AND ident_type = t.type AND ident_value = t.value"
     "  AND wildcard = t.wildcard AND status = 'valid'"
@@ -88,7 +91,7 @@ static const struct sa_stmt sa_order_insert_stmt = {
     "  RETURNING id, authz_id, token),"
     " l AS (INSERT INTO order_authzs (order_id, authz_id, position)"
     "  SELECT o.id, p.id, p.pos - 1 FROM o, p)"
-    " SELECT o.id, p.id, p.pos, p.reused,"
+    " SELECT o.id, p.id, p.pos, p.status,"
     "  floor(extract(epoch FROM p.expires))::bigint, ch.id, ch.token"
     "  FROM o, p LEFT JOIN ch ON ch.authz_id = p.id"
     " UNION ALL SELECT pend.id, NULL, NULL, NULL, NULL, NULL, NULL"
@@ -260,8 +263,8 @@ sa_order_fill_challenge(const struct sa_new_authz *na, const PGresult *r,
 
 /* Fills OUT with the order O just stored as R: per authorization and
  * new challenge of it, the order id, the authorization's id, position
- * (from 1), whether it was reused and expiry, the challenge's id and
- * token. SA_ERR unless every authorization is there. */
+ * (from 1), status and expiry, the challenge's id and token. SA_ERR
+ * unless every authorization is there. */
 static int
 sa_order_fill_new(
     const struct sa_new_order *o, const PGresult *r, struct sa_order *out)
@@ -292,10 +295,8 @@ sa_order_fill_new(
 		oa->authz_id = sa_col_i64(r, row, 1);
 		oa->ident = na->ident;
 		oa->wildcard = na->wildcard;
-		/* Only valid authorizations are reused (the statement
-		 * checked they still are). */
-		oa->status = sa_col_bool(r, row, 3) ? SA_STATUS_VALID
-		                                    : SA_STATUS_PENDING;
+		if (sa_col_status(r, row, 3, &oa->status) != SA_OK)
+			return SA_ERR;
 		oa->expires = (time_t)sa_col_i64(r, row, 4);
 		sa_order_fill_challenge(na, r, row, oa);
 	}
@@ -309,6 +310,7 @@ sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
 	char abuf[SA_I64_BUF], ebuf[SA_I64_BUF], nbbuf[SA_I64_BUF],
 	    nabuf[SA_I64_BUF], pbuf[SA_I64_BUF], mbuf[SA_I64_BUF];
 	struct sa_order_arrays arr = {0};
+	struct sa_order mine = {0};
 	const char *vals[15];
 	PGresult *r = NULL;
 	int rc = SA_ERR;
@@ -349,12 +351,15 @@ sa_order_insert(struct sa_conn *c, const struct sa_new_order *o,
 		goto out;
 	}
 	*order_id = sa_col_i64(r, 0, 0);
-	if (out != NULL && sa_order_fill_new(o, r, out) != SA_OK) {
-		cb_log(LOG_ERR, "sa: order insert returned %d rows for %d",
+	if (sa_order_fill_new(o, r, out != NULL ? out : &mine) != SA_OK) {
+		cb_log(LOG_ERR,
+		    "sa: order insert: %d rows do not cover %d "
+		    "authorizations",
 		    PQntuples(r), o->nauthz);
-		sa_order_clear(out);
 		rc = SA_ERR;
 	}
+	if (out == NULL || rc != SA_OK)
+		sa_order_clear(out != NULL ? out : &mine);
 out:
 	PQclear(r);
 	sa_order_arrays_clear(&arr);

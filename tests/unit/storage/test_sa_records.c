@@ -367,7 +367,13 @@ test_order_insert_get(void **state)
 	na[1].reuse_id = 0;
 	snprintf(na[1].ident.value, sizeof(na[1].ident.value), "c.example");
 	na[1].wildcard = false;
-	assert_int_equal(sa_order_insert(c1, &no, &id2, NULL), SA_OK);
+	assert_int_equal(sa_order_insert(c1, &no, &id2, &o2), SA_OK);
+	/* Reported as stored: the reused one is still pending. */
+	assert_int_equal(o2.authz[0].authz_id, reused);
+	assert_int_equal(o2.authz[0].status, SA_STATUS_PENDING);
+	assert_int_equal(o2.authz[0].expires, now + 600);
+	assert_int_equal(o2.authz[1].status, SA_STATUS_PENDING);
+	sa_order_clear(&o2);
 	assert_int_not_equal(id2, id);
 	assert_int_equal(sa_order_get(c1, id2, &o2), SA_OK);
 	assert_int_equal(o2.nauthz, 2);
