@@ -199,15 +199,6 @@ ra_prepare_authzs(struct wfe_req *req, struct sa_new_authz *authz, int n,
 	return 0;
 }
 
-static int
-ra_cmp_challenge_id(const void *a, const void *b)
-{
-	int64_t x = ((const struct sa_challenge *)a)->id;
-	int64_t y = ((const struct sa_challenge *)b)->id;
-
-	return (x > y) - (x < y);
-}
-
 /* Caches the authorizations order O created (as AUTHZ asked), as
  * sa_authz_get() would read them: the client fetches each next. */
 static void
@@ -241,8 +232,7 @@ ra_cache_new_authzs(struct wfe_req *req, const struct sa_new_authz *authz,
 			ch->status = SA_STATUS_PENDING;
 		}
 		a.nchallenges = authz[i].nchallenges;
-		qsort(a.challenges, (size_t)a.nchallenges,
-		    sizeof(a.challenges[0]), ra_cmp_challenge_id);
+		sa_authz_sort_challenges(&a);
 		wfe_authzcache_put(&req->ctx->authzs, &a);
 	}
 }

@@ -160,6 +160,9 @@ struct sa_authz {
 
 /* Frees what A owns; safe on a zeroed struct. */
 void sa_authz_clear(struct sa_authz *a);
+/* Puts A's challenges in the order storage reads them: by id, that is,
+ * as they were created. */
+void sa_authz_sort_challenges(struct sa_authz *a);
 /* The authorization with its challenges (ordered by id). */
 int sa_authz_get(
     struct sa_conn *c, int64_t id, struct sa_authz *out) CB_MUSTCHECK;

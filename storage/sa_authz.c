@@ -156,6 +156,13 @@ sa_challenge_cmp(const void *a, const void *b)
 
 /* Fills OUT from the rows of sa_authz_get_stmt; challenges in the order
  * they were created (sorted here: a Sort node costs PostgreSQL more). */
+void
+sa_authz_sort_challenges(struct sa_authz *a)
+{
+	qsort(a->challenges, (size_t)a->nchallenges, sizeof(a->challenges[0]),
+	    sa_challenge_cmp);
+}
+
 int
 sa_authz_read(const PGresult *r, struct sa_authz *out)
 {
@@ -183,8 +190,7 @@ sa_authz_read(const PGresult *r, struct sa_authz *out)
 			return SA_ERR;
 		out->nchallenges++;
 	}
-	qsort(out->challenges, (size_t)out->nchallenges,
-	    sizeof(out->challenges[0]), sa_challenge_cmp);
+	sa_authz_sort_challenges(out);
 	return SA_OK;
 }
 
