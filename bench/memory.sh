@@ -4,10 +4,11 @@
 # for SECONDS and samples `cobble serve`'s resident set (VmRSS) every
 # INTERVAL seconds, so growth with the number of issuances shows.
 #
-# usage: bench/memory.sh [-d SECONDS] [-i INTERVAL] [-c CONCURRENCY]
+# usage: bench/memory.sh [-d SECONDS] [-i INTERVAL] [-c CONCURRENCY] [-k]
 #   -d  load duration (default 260: about 100,000 issuances at 400/s)
 #   -i  seconds between samples (default 30)
 #   -c  concurrency (default 32)
+#   -k  keep the work folder (logs, reports, the state) afterwards
 # Environment: as bench/compare.sh (COBBLE_BIN, BENCH_BIN, ...).
 set -eu
 
@@ -15,11 +16,13 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=260
 INTERVAL=30
 CONC=32
-while getopts d:i:c: opt; do
+KEEP=0
+while getopts d:i:c:k opt; do
 	case $opt in
 	d) DURATION=$OPTARG ;;
 	i) INTERVAL=$OPTARG ;;
 	c) CONC=$OPTARG ;;
+	k) KEEP=1 ;;
 	*) sed -n '/^# usage/,/^# Environment/p' "$0" | cut -c3- >&2; exit 2 ;;
 	esac
 done
@@ -53,4 +56,8 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait $cmp || { cat "$WORK/compare.out" >&2; exit 1; }
 grep -E "^(issuances/s|issued|failed) " "$WORK/compare.out"
-echo "memory.sh: logs and reports in $WORK"
+if [ $KEEP = 1 ]; then
+	echo "memory.sh: logs and reports in $WORK"
+else
+	rm -rf "$WORK"
+fi

@@ -3,7 +3,8 @@
 with real HTTP-01 validation through the tool's built-in responder on the
 validator's test port must report every issuance and no error in --json;
 several names per order with RSA keys; failures are reported by problem
-type; the human report and usage errors."""
+type; the human report and usage errors; and the measurement scripts:
+compare.sh's rounds and median, memory.sh's RSS samples."""
 
 import json
 import os
@@ -134,3 +135,51 @@ def test_unreachable_directory():
 	    text=True, timeout=30)
 	assert r.returncode == 1
 	assert "127.0.0.1:1" in r.stderr or "port 1" in r.stderr, r.stderr
+
+
+# ---- the measurement scripts (bench/) ----
+
+def script_env():
+	env = dict(os.environ)
+	env["BENCH_BIN"] = bench_bin()
+	if os.environ.get("COBBLE_BIN"):
+		env["COBBLE_BIN"] = os.environ["COBBLE_BIN"]
+	return env
+
+
+def test_compare_rounds_report_the_median():
+	"""compare.sh -r: each round on a fresh state, every round's rate
+	listed, the table showing the median round."""
+	r = subprocess.run([os.path.join(REPO, "bench", "compare.sh"), "-o",
+	    "cobble", "-d", "2", "-c", "4", "-r", "3"], capture_output=True,
+	    text=True, timeout=300, env=script_env())
+	assert r.returncode == 0, r.stderr
+	assert r.stderr.count("compare.sh: round ") == 3, r.stderr
+	rates = None
+	table = None
+	for line in r.stdout.splitlines():
+		if line.startswith("cobble issuances/s by round, sorted: "):
+			rates = [float(v) for v in line.split(": ", 1)[1].split(
+			    " (")[0].split(", ")]
+		elif line.startswith("issuances/s "):
+			table = float(line.split()[1])
+		elif line.startswith("failed "):
+			assert line.split()[1] == "0", r.stdout
+	assert rates is not None and len(rates) == 3, r.stdout
+	assert rates == sorted(rates) and rates[0] > 0, rates
+	assert table == rates[1], (table, rates)
+
+
+def test_memory_samples_rss():
+	"""memory.sh: the server's VmRSS sampled while the load runs."""
+	r = subprocess.run([os.path.join(REPO, "bench", "memory.sh"), "-d",
+	    "4", "-i", "1", "-c", "4"], capture_output=True, text=True,
+	    timeout=300, env=script_env())
+	assert r.returncode == 0, r.stderr
+	lines = r.stdout.splitlines()
+	assert lines[0].split() == ["seconds", "VmRSS", "(kB)"], r.stdout
+	samples = [l.split() for l in lines[1:] if l.strip()[:1].isdigit()]
+	assert len(samples) >= 2, r.stdout
+	assert all(int(kb) > 1000 for _, kb in samples), samples
+	issued = [l for l in lines if l.startswith("issued ")]
+	assert issued and int(issued[0].split()[1]) > 0, r.stdout
