@@ -8,7 +8,9 @@ compare.sh's rounds and median, memory.sh's RSS samples."""
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -183,3 +185,58 @@ def test_memory_samples_rss():
 	assert all(int(kb) > 1000 for _, kb in samples), samples
 	issued = [l for l in lines if l.startswith("issued ")]
 	assert issued and int(issued[0].split()[1]) > 0, r.stdout
+
+
+def test_compare_with_pebble():
+	"""compare.sh without -o: Pebble, then Cobble, the same load, one
+	table with both and the ratio."""
+	r = subprocess.run([os.path.join(REPO, "bench", "compare.sh"), "-d",
+	    "2", "-c", "4"], capture_output=True, text=True, timeout=300,
+	    env=script_env())
+	assert r.returncode == 0, r.stderr
+	head = r.stdout.splitlines()[1].split()
+	assert head == ["cobble", "pebble", "cobble/peb"], r.stdout
+	rate = [l.split() for l in r.stdout.splitlines()
+	    if l.startswith("issuances/s ")][0]
+	cobble, pebble, ratio = (float(v) for v in rate[1:4])
+	assert cobble > 0 and pebble > 0, r.stdout
+	assert abs(ratio - cobble / pebble) < 0.01, r.stdout
+
+
+@pytest.fixture
+def state_dir():
+	"""A folder the embedded PostgreSQL's user can reach (pytest's tmp_path
+	is private to root)."""
+	d = tempfile.mkdtemp(prefix="cobble-loaddb-")
+	os.chmod(d, 0o755)
+	yield os.path.join(d, "state")
+	shutil.rmtree(d, ignore_errors=True)
+
+
+def test_load_db_then_load(state_dir):
+	"""load-db.sh adds synthetic history to a state directory Cobble made;
+	Cobble then issues on that database as before."""
+	state = state_dir
+	compare = os.path.join(REPO, "bench", "compare.sh")
+	r = subprocess.run([compare, "-o", "cobble", "-d", "1", "-c", "2",
+	    "-s", state], capture_output=True, text=True, timeout=300,
+	    env=script_env())
+	assert r.returncode == 0, r.stderr
+	r = subprocess.run([os.path.join(REPO, "bench", "load-db.sh"), "-s",
+	    state, "-c", "3000", "-a", "300", "-k", "1000"],
+	    capture_output=True, text=True, timeout=300, env=script_env())
+	assert r.returncode == 0, r.stderr
+	done = [l for l in r.stderr.splitlines() if " now " in l]
+	assert done, r.stderr
+	words = done[0].split()
+	accounts = int(words[words.index("accounts,") - 1])
+	certs = int(words[words.index("certificates,") - 1])
+	assert accounts >= 300 and certs >= 3000, done[0]
+	r = subprocess.run([compare, "-o", "cobble", "-d", "2", "-c", "4",
+	    "-s", state], capture_output=True, text=True, timeout=300,
+	    env=script_env())
+	assert r.returncode == 0, r.stderr
+	lines = dict(l.split(None, 1) for l in r.stdout.splitlines()
+	    if l.startswith(("issued ", "failed ")))
+	assert int(lines["issued"]) > 0 and lines["failed"].strip() == "0", \
+	    r.stdout
