@@ -164,7 +164,8 @@ EOF
 *	IN A 127.0.0.1
 EOF
 	named -c "$d/named.conf" -g -n 1 >"$d/named.log" 2>&1 &
-	PIDS="$PIDS $!"
+	DNS_PID=$!
+	PIDS="$PIDS $DNS_PID"
 	i=0
 	until [ "$(dig +short -p "$DNS_PORT" @127.0.0.1 probe.$SUFFIX A \
 	    2>/dev/null)" = 127.0.0.1 ]; do
@@ -178,13 +179,61 @@ EOF
 	done
 }
 
-# Runs cobble-bench against directory $1 trusting $2; JSON report in $3;
-# more cobble-bench options after.
+# CPU time (ms, user + system) used so far by the process trees rooted at
+# the given PIDs, by program: "cobble=... postgres=... named=..." on a line.
+cpu_trees() {
+	$PY - "$@" <<'EOF'
+import os, sys
+tick = 1000.0 / os.sysconf("SC_CLK_TCK")
+procs = {}
+for p in os.listdir("/proc"):
+	if not p.isdigit():
+		continue
+	try:
+		with open("/proc/%s/stat" % p) as f:
+			s = f.read()
+	except OSError:
+		continue
+	comm = s[s.index("(") + 1:s.rindex(")")]
+	f = s[s.rindex(")") + 2:].split()
+	procs[int(p)] = (int(f[1]), comm, int(f[11]) + int(f[12]))
+roots = set(int(a) for a in sys.argv[1:])
+by = {}
+for pid, (ppid, comm, t) in procs.items():
+	q = pid
+	while q and q not in roots:
+		q = procs.get(q, (0,))[0]
+	if q:
+		name = comm.split()[0] if comm.startswith("postgres") else comm
+		by[name] = by.get(name, 0) + t * tick
+print(" ".join("%s=%d" % kv for kv in sorted(by.items())))
+EOF
+}
+
+# The CPU time between two cpu_trees lines $1 and $2, a program a line.
+cpu_delta() {
+	$PY - "$1" "$2" <<'EOF'
+import sys
+a, b = (dict((k, int(v)) for k, v in (w.split("=") for w in x.split()))
+    for x in sys.argv[1:3])
+for k in sorted(b):
+	print("%s=%d" % (k, b[k] - a.get(k, 0)))
+EOF
+}
+
+# Runs cobble-bench against directory $1 trusting $2; JSON report in $3,
+# its CPU time (ms) in $3.cpu; more cobble-bench options after.
 run_bench() {
 	url_=$1 ca_=$2 out_=$3
 	shift 3
 	# shellcheck disable=SC2086
-	"$BENCH_BIN" --directory "$url_" --ca-bundle "$ca_" "$@" \
+	$PY -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+with open(sys.argv[1], "w") as f:
+	f.write("cobble-bench=%d\n" % ((ru.ru_utime + ru.ru_stime) * 1000))
+sys.exit(rc)' "$out_.cpu" \
+	    "$BENCH_BIN" --directory "$url_" --ca-bundle "$ca_" "$@" \
 	    --concurrency "$CONC" --accounts "$ACCOUNTS" \
 	    --duration "$DURATION" --account-key es256 --cert-key p256 \
 	    --challenge http-01 --responder "127.0.0.1:$RESP_PORT" \
@@ -237,10 +286,13 @@ EOF
 	wait_url "$url" 60 "$st/ca/root.pem" ||
 	    { echo "compare.sh: no $url" >&2; tail "$d/cobble.log" >&2; exit 1; }
 	echo "compare.sh: cobble: ${DURATION}s of load..." >&2
+	cpu0=$(cpu_trees "$cpid" "$DNS_PID")
 	run_bench "$url" "$st/ca/root.pem" "$WORK/cobble.report.json" \
 	    --stall-timeout 5 ||
 	    { echo "compare.sh: cobble-bench failed against cobble" >&2;
 	    cat "$WORK/cobble.report.json.log" >&2; exit 1; }
+	cpu_delta "$cpu0" "$(cpu_trees "$cpid" "$DNS_PID")" \
+	    >>"$WORK/cobble.report.json.cpu"
 	ps -o rss= -p "$cpid" >"$WORK/cobble.rss" 2>/dev/null || true
 	kill "$cpid"
 	wait "$cpid" 2>/dev/null || true
@@ -278,7 +330,8 @@ EOF
 	# then stops at --stall-timeout, Pebble is restarted, and the load
 	# goes on until the segments add up to the duration (at most
 	# PEBBLE_SEGMENTS of them). merge_pebble adds the segments up.
-	rm -f "$WORK"/pebble.seg*.json "$WORK"/pebble.seg*.json.log
+	rm -f "$WORK"/pebble.seg*.json "$WORK"/pebble.seg*.json.log \
+	    "$WORK"/pebble.seg*.json.cpu
 	seg=0
 	while [ $seg -lt "$PEBBLE_SEGMENTS" ]; do
 		left=$($PY - "$WORK" "$DURATION" <<'EOF'
@@ -302,10 +355,13 @@ EOF
 		wait_url "$url" 60 "$d/root.pem" || { echo "compare.sh: no $url" >&2;
 		    tail "$d/pebble.$seg.log" >&2; exit 1; }
 		echo "compare.sh: pebble: ${left}s of load (segment $seg)..." >&2
+		cpu0=$(cpu_trees "$pbpid" "$DNS_PID")
 		run_bench "$url" "$d/root.pem" "$WORK/pebble.seg$seg.json" \
 		    --stall-timeout 5 ||
 		    { echo "compare.sh: cobble-bench failed against pebble" >&2;
 		    cat "$WORK/pebble.seg$seg.json.log" >&2; exit 1; }
+		cpu_delta "$cpu0" "$(cpu_trees "$pbpid" "$DNS_PID")" \
+		    >>"$WORK/pebble.seg$seg.json.cpu"
 		ps -o rss= -p "$pbpid" >"$WORK/pebble.rss" 2>/dev/null || true
 		kill "$pbpid"
 		wait "$pbpid" 2>/dev/null || true
@@ -343,12 +399,19 @@ out["issuances_per_s"] = out["issued"] / out["elapsed_s"] \
     if out["elapsed_s"] else 0.0
 with open(sys.argv[1] + "/pebble.report.json", "w") as f:
 	json.dump(out, f, indent=1)
+cpu = {}
+for p in glob.glob(sys.argv[1] + "/pebble.seg*.json.cpu"):
+	with open(p) as f:
+		for k, v in (l.strip().split("=") for l in f if "=" in l):
+			cpu[k] = cpu.get(k, 0) + int(v)
+with open(sys.argv[1] + "/pebble.report.json.cpu", "w") as f:
+	f.writelines("%s=%d\n" % kv for kv in sorted(cpu.items()))
 EOF
 }
 
 # Keeps round $2's report and RSS of server $1.
 keep_round() {
-	for f in report.json rss; do
+	for f in report.json report.json.cpu rss; do
 		[ ! -f "$WORK/$1.$f" ] || mv "$WORK/$1.$f" "$WORK/$1.round$2.$f"
 	done
 }
@@ -387,6 +450,12 @@ for name in ("pebble", "cobble"):
 				r["rss_mib"] = int(f.read().split()[0]) / 1024
 		except (OSError, ValueError, IndexError):
 			pass
+		try:
+			with open(p + ".cpu") as f:
+				r["cpu_ms"] = dict((k, int(v)) for k, v in
+				    (l.strip().split("=") for l in f if "=" in l))
+		except (OSError, ValueError):
+			pass
 		rounds.append(r)
 	if rounds:
 		rounds.sort(key=lambda r: r["issuances_per_s"])
@@ -423,6 +492,22 @@ for label, path in rows:
 	if len(vals) == 2 and vals[0] is not None and vals[1]:
 		line += "%12.2f" % (vals[0] / vals[1])
 	print(line)
+# CPU time per issuance of each program (process CPU time over the run,
+# divided by issuances): what the load costs, whatever else the machine
+# was doing.
+progs = sorted(set(k for n in names for k in rep[n].get("cpu_ms", {})))
+for prog in progs + ["all"]:
+	line = "%-26s" % ("cpu %s (ms)" % prog)
+	vals = []
+	for n in names:
+		c, k = rep[n].get("cpu_ms", {}), rep[n].get("issued")
+		t = sum(c.values()) if prog == "all" else c.get(prog)
+		vals.append(t / k if t is not None and k else None)
+		line += "%12s" % ("-" if vals[-1] is None else "%.2f" % vals[-1])
+	if len(vals) == 2 and vals[0] is not None and vals[1]:
+		line += "%12.2f" % (vals[0] / vals[1])
+	if any(v is not None for v in vals):
+		print(line)
 for n in names:
 	if len(rates[n]) > 1:
 		print("%s issuances/s by round, sorted: %s (the table shows the "

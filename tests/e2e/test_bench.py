@@ -201,6 +201,15 @@ def test_compare_with_pebble():
 	cobble, pebble, ratio = (float(v) for v in rate[1:4])
 	assert cobble > 0 and pebble > 0, r.stdout
 	assert abs(ratio - cobble / pebble) < 0.01, r.stdout
+	cpu = dict((l.split()[1], l.split()[3:]) for l in r.stdout.splitlines()
+	    if l.startswith("cpu "))
+	# Each server's own CPU per issuance, its database's, the load
+	# generator's; "all" adds them up.
+	for prog in ("cobble", "postgres", "cobble-bench", "all"):
+		assert prog in cpu, r.stdout
+	assert float(cpu["cobble"][0]) > 0 and cpu["cobble"][1] == "-"
+	assert float(cpu["pebble"][1]) > 0 and cpu["pebble"][0] == "-"
+	assert float(cpu["all"][0]) > float(cpu["cobble"][0]), r.stdout
 
 
 @pytest.fixture
