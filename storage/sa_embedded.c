@@ -32,6 +32,10 @@
 /* Room for the largest configuration: a pool of up to 256 connections
  * plus one LISTEN connection per validation worker (at most 64). */
 #define SA_EMBEDDED_MAX_CONNECTIONS "330"
+/* The reachability check reports a path length as an exit status, below
+ * SA_CHECK_FAILED; state_dir is far shorter, bounded by the socket path. */
+#define SA_CHECK_FAILED 126
+#define SA_MAX_CHECK_PATH SA_CHECK_FAILED
 
 struct sa_embedded {
 	pid_t pid; /* the postmaster, or -1 */
@@ -41,6 +45,7 @@ struct sa_embedded {
 /* The unprivileged identity the server runs as when we are root. */
 struct sa_runas {
 	bool drop;
+	const char *user; /* lent from the caller for the start */
 	uid_t uid;
 	gid_t gid;
 	int ngroups;
@@ -129,6 +134,7 @@ sa_runas_lookup(const char *user, struct sa_runas *ra)
 		return -1;
 	}
 	ra->drop = true;
+	ra->user = user;
 	ra->uid = pw.pw_uid;
 	ra->gid = pw.pw_gid;
 	ra->groups = cb_calloc((size_t)n, sizeof(gid_t));
@@ -197,6 +203,102 @@ sa_child_exec(const struct sa_emb_start *s, char *const argv[], pid_t parent)
 		sa_child_fail("cobble: parent gone\n");
 	execv(argv[0], argv);
 	sa_child_fail("cobble: cannot execute the PostgreSQL program\n");
+}
+
+/* In a forked child, as the server's user: the length of the first
+ * prefix of absolute PATH that it cannot search ("/" counts as 1), or 0 if
+ * it can search them all. Only async-signal-safe calls. */
+static size_t
+sa_child_first_blocked(char *path)
+{
+	size_t i;
+	char c;
+
+	if (access("/", X_OK) != 0)
+		return 1;
+	for (i = 1;; i++) {
+		c = path[i];
+		if (c != '/' && c != '\0')
+			continue;
+		path[i] = '\0';
+		if (access(path, X_OK) != 0)
+			return i;
+		path[i] = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
+/* Forks a child that takes RA's identity and looks for the first directory
+ * on the way to DIR (absolute, shorter than SA_MAX_CHECK_PATH) it cannot
+ * search; its exit status is that prefix's length, 0 for none. Returns
+ * the length, 0, or -1 when the check itself failed (logged). */
+static long
+sa_blocked_prefix(const struct sa_runas *ra, const char *dir)
+{
+	char path[SA_MAX_CHECK_PATH];
+	int status = 0;
+	pid_t pid;
+
+	if (strlen(dir) >= sizeof(path)) {
+		cb_log(LOG_ERR, "sa: path too long: %s", dir);
+		return -1;
+	}
+	memcpy(path, dir, strlen(dir) + 1);
+	pid = fork();
+	if (pid < 0) {
+		cb_log(LOG_ERR, "sa: fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (setgroups((size_t)ra->ngroups, ra->groups) != 0 ||
+		    setgid(ra->gid) != 0 || setuid(ra->uid) != 0)
+			_exit(SA_CHECK_FAILED);
+		_exit((int)sa_child_first_blocked(path));
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) >= SA_CHECK_FAILED) {
+		cb_log(LOG_ERR, "sa: cannot check %s as user %s (status %d)",
+		    dir, ra->user, status);
+		return -1;
+	}
+	return WEXITSTATUS(status);
+}
+
+/* PostgreSQL, run as RA, must reach STATE_DIR. When a parent such as
+ * /root (mode 0700 on Debian) shuts it out, initdb reports only
+ * "Permission denied" in postgres.log: name the directory here instead. */
+static int
+sa_check_reachable(const struct sa_runas *ra, const char *state_dir)
+{
+	char *blocked = NULL;
+	struct stat st;
+	long n;
+	int rc = -1;
+
+	if (!ra->drop)
+		return 0;
+	n = sa_blocked_prefix(ra, state_dir);
+	if (n < 0)
+		goto out;
+	if (n == 0) {
+		rc = 0;
+		goto out;
+	}
+	blocked = cb_strndup(state_dir, (size_t)n);
+	if (stat(blocked, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	cb_log(LOG_ERR,
+	    "sa: state_dir %s is out of reach of the embedded PostgreSQL: "
+	    "it runs as user %s, which cannot enter %s (mode %04o, owner "
+	    "uid %ld); set state_dir to a directory %s can reach (for "
+	    "example /var/lib/cobble), or let it through (chmod o+x %s)",
+	    state_dir, ra->user, blocked, (unsigned)(st.st_mode & 07777),
+	    (long)st.st_uid, ra->user, blocked);
+out:
+	free(blocked);
+	return rc;
 }
 
 static pid_t
@@ -436,6 +538,8 @@ sa_emb_prepare(
 		    s->state_dir);
 		return -1;
 	}
+	if (sa_check_reachable(&s->ra, s->state_dir) != 0)
+		return -1;
 	s->bindir = sa_pg_bindir();
 	if (s->bindir == NULL || sa_mkdir_for(s->sockdir, &s->ra) != 0)
 		return -1;

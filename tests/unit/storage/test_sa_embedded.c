@@ -415,6 +415,60 @@ test_start_fails(void **state)
 		assert_null(sa_embedded_start(env.dir, "no-such-user-x"));
 }
 
+/* Reads all of file PATH into BUF (size N), NUL-terminated. */
+static void
+read_file(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	size_t got;
+
+	assert_non_null(f);
+	got = fread(buf, 1, n - 1, f);
+	buf[got] = '\0';
+	fclose(f);
+}
+
+/* A state_dir below a directory the server's user cannot enter (as /root,
+ * mode 0700 on Debian): the start fails at once, before initdb, and the
+ * log names the directory in the way. */
+static void
+test_start_unreachable(void **state)
+{
+	char top[64] = "/tmp/cobble-sa-closed-XXXXXX", dir[128], path[192];
+	char logpath[192], log[4096];
+	struct stat st;
+	time_t t0;
+	int saved;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* the cluster runs as ourselves: nothing to block */
+	assert_non_null(mkdtemp(top));
+	assert_int_equal(chmod(top, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/sub/state", top);
+	snprintf(path, sizeof(path), "%s/sub", top);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(logpath, sizeof(logpath), "%s.log", top);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_non_null(freopen(logpath, "w", stderr));
+	t0 = time(NULL);
+	assert_null(sa_embedded_start(dir, "postgres"));
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	assert_true(time(NULL) - t0 < 5);
+	read_file(logpath, log, sizeof(log));
+	unlink(logpath);
+	snprintf(path, sizeof(path), "cannot enter %s (mode 0700", top);
+	assert_non_null(strstr(log, path));
+	assert_non_null(strstr(log, "user postgres"));
+	snprintf(path, sizeof(path), "%s/pgdata", dir);
+	assert_int_not_equal(stat(path, &st), 0);
+	nftw(top, sa_test_rm, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int
 main(void)
 {
@@ -429,6 +483,7 @@ main(void)
 	    cmocka_unit_test(test_pool_threads),
 	    cmocka_unit_test(test_pool_reconnect),
 	    cmocka_unit_test(test_start_fails),
+	    cmocka_unit_test(test_start_unreachable),
 	    cmocka_unit_test(test_restart_stale_pid),
 	};
 
