@@ -201,6 +201,11 @@ wfe_time_member(
 	if (s != NULL && cb_time_parse(s, out) != 0)
 		return cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "\"%s\" is not an RFC 3339 date", key);
+	/* 0 means "not requested": the epoch would be silently ignored.
+	 * No date up to it can be in policy (ra_check_validity()). */
+	if (s != NULL && *out <= 0)
+		return cb_problem_set(prob, CB_PROB_MALFORMED,
+		    "\"%s\" must be after 1970-01-01T00:00:00Z", key);
 	return 0;
 }
 

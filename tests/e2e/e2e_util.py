@@ -474,9 +474,12 @@ class Acme:
 		assert r.status_code == 201, (r.status_code, r.text)
 		return r
 
-	def new_order(self, names):
+	def new_order(self, names, **fields):
+		"""newOrder for the DNS NAMES; FIELDS (notBefore=..., ...) are
+		added to the payload."""
 		ids = [{"type": "dns", "value": n} for n in names]
-		return self.post(self.dir["newOrder"], {"identifiers": ids})
+		return self.post(self.dir["newOrder"], dict(fields,
+		    identifiers=ids))
 
 	def poll(self, url, done=("valid", "invalid"), timeout=30,
 	    want_retry_after=None):

@@ -95,11 +95,12 @@ def finalize(c, order_url, csr_der):
 	return c.post(order["finalize"], {"csr": b64u(csr_der)})
 
 
-def issue(c, h01, names, cert_key=None):
-	"""Runs an order for NAMES to a certificate. Returns a dict with the
-	order URL, the certificate URL, the PEM chain and the key."""
+def issue(c, h01, names, cert_key=None, **order_fields):
+	"""Runs an order for NAMES (with ORDER_FIELDS in the newOrder payload)
+	to a certificate. Returns a dict with the order URL, the certificate
+	URL, the PEM chain and the key."""
 	cert_key = cert_key or Key.generate("ec256")
-	r = c.new_order(names)
+	r = c.new_order(names, **order_fields)
 	assert r.status_code == 201, r.text
 	order_url = r.headers["Location"]
 	authorize(c, h01, r.json())
@@ -271,6 +272,35 @@ def test_only_return_existing_unknown(cobble):
 def test_bad_contact(cobble, contact, ptype):
 	c = client(cobble)
 	assert_problem(c.new_account(contact), ptype, 400)
+
+
+def test_terms_of_service_required(cobble):
+	# The instance publishes terms (acme.terms_of_service); RFC 8555 7.3:
+	# a newAccount that does not set termsOfServiceAgreed to true is
+	# refused. Cobble says malformed (userActionRequired is for changed
+	# terms, RFC 8555 7.3.3).
+	c = client(cobble)
+	assert c.dir["meta"]["termsOfService"] == TERMS_URL
+	for payload in ({}, {"contact": [MAIL]}, {"termsOfServiceAgreed": False},
+	    {"termsOfServiceAgreed": None}):
+		r = c.post(c.dir["newAccount"], payload, kid=None)
+		assert_problem(r, "malformed", 400)
+		assert "terms of service" in r.json()["detail"], r.json()
+	for value in ("true", 1):
+		r = c.post(c.dir["newAccount"], {"termsOfServiceAgreed": value},
+		    kid=None)
+		assert_problem(r, "malformed", 400)
+	# None of those created the account.
+	assert_problem(c.new_account(tos=False, only=True),
+	    "accountDoesNotExist", 400)
+	r = c.new_account([MAIL])
+	assert r.status_code == 201, r.text
+	assert r.json()["status"] == "valid"
+	# RFC 8555 7.3.1: the existing account comes back without agreeing
+	# again.
+	r = c.new_account(tos=False)
+	assert r.status_code == 200, r.text
+	assert r.headers["Location"] == c.kid
 
 
 def test_contact_not_a_list(cobble):
@@ -568,6 +598,96 @@ def test_order_with_validity_not_reused(cobble, acct):
 	plain = r.headers["Location"]
 	r = acct.new_order(["nb-reuse.cobble.test"])
 	assert r.headers["Location"] == plain
+
+
+# The defaults the cobble fixture runs with (docs/configuration.md).
+CERT_VALIDITY = datetime.timedelta(days=90)    # ca.cert_validity_days
+ORDER_LIFETIME = datetime.timedelta(days=7)    # acme.order_lifetime
+
+
+def rfc3339(t):
+	return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utcnow():
+	return datetime.datetime.now(datetime.timezone.utc).replace(
+	    microsecond=0)
+
+
+def test_order_validity_in_policy(cobble, acct, h01):
+	# RFC 8555 7.4: requested notBefore/notAfter within the profile are
+	# echoed in the order and are exactly the certificate's validity.
+	nb = utcnow() + datetime.timedelta(hours=1)
+	na = nb + datetime.timedelta(days=10)
+	got = issue(acct, h01, ["validity.cobble.test"], notBefore=rfc3339(nb),
+	    notAfter=rfc3339(na))
+	o = acct.get(got["order"]).json()
+	assert (o["notBefore"], o["notAfter"]) == (rfc3339(nb), rfc3339(na)), o
+	cert = x509.load_der_x509_certificate(got["der"])
+	assert cert.not_valid_before == nb.replace(tzinfo=None)
+	assert cert.not_valid_after == na.replace(tzinfo=None)
+
+
+def test_order_validity_limits(cobble, acct, h01):
+	# The edges of the policy: notBefore a day back at most, a validity
+	# of exactly ca.cert_validity_days, a UTC offset instead of "Z".
+	nb = utcnow() - datetime.timedelta(hours=23)
+	na = nb + CERT_VALIDITY
+	offset = datetime.timezone(datetime.timedelta(hours=2))
+	got = issue(acct, h01, ["validity-edge.cobble.test"],
+	    notBefore=nb.astimezone(offset).isoformat(),
+	    notAfter=rfc3339(na))
+	o = acct.get(got["order"]).json()
+	assert (o["notBefore"], o["notAfter"]) == (rfc3339(nb), rfc3339(na)), o
+	cert = x509.load_der_x509_certificate(got["der"])
+	assert cert.not_valid_before == nb.replace(tzinfo=None)
+	assert cert.not_valid_after == na.replace(tzinfo=None)
+
+
+# Requested validities out of policy (server/ra_order.c:
+# ra_check_validity()), as (notBefore, notAfter) offsets from now.
+H = datetime.timedelta(hours=1)
+S = datetime.timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("nb,na", [
+	(H, H / 2),                          # notAfter before notBefore
+	(H, H),                              # notAfter equal to notBefore
+	(H, H + CERT_VALIDITY + S),          # longer than the profile
+	(None, CERT_VALIDITY + H),           # the same, from now
+	(None, -H),                          # notAfter in the past
+	(-25 * H, H),                        # notBefore over a day back
+	(ORDER_LIFETIME + H, ORDER_LIFETIME + 2 * H),  # after the order
+], ids=["after-before", "empty", "too-long", "too-long-from-now",
+    "past-notafter", "backdated", "beyond-order"])
+def test_order_validity_out_of_policy(cobble, acct, nb, na):
+	now = utcnow()
+	fields = {"notAfter": rfc3339(now + na)}
+	if nb is not None:
+		fields["notBefore"] = rfc3339(now + nb)
+	r = acct.new_order(["validity-bad.cobble.test"], **fields)
+	assert_problem(r, "malformed", 400)
+
+
+@pytest.mark.parametrize("field", ["notBefore", "notAfter"])
+@pytest.mark.parametrize("value", [
+	"yesterday",
+	"2030-01-01",
+	"2030-01-01T00:00:00",
+	"2030-01-01 00:00:00Z",
+	"2030-01-01T00:00:00+24:00",
+	"2030-01-01T00:00:00.Z",
+	"2030-01-01T00:00:00Zjunk",
+	"1970-01-01T00:00:00Z",
+	"1969-12-31T23:59:59Z",
+	"",
+	1893456000,
+	True,
+	{},
+])
+def test_order_validity_malformed(cobble, acct, field, value):
+	r = acct.new_order(["validity-bad.cobble.test"], **{field: value})
+	assert_problem(r, "malformed", 400)
 
 
 def test_too_many_identifiers(cobble, acct):
