@@ -338,6 +338,13 @@ def key_authorization(token, key):
 	return "%s.%s" % (token, key.thumbprint())
 
 
+def http01_of(authz):
+	"""The one http-01 challenge of the authorization object AUTHZ."""
+	ch = [c for c in authz["challenges"] if c["type"] == "http-01"]
+	assert len(ch) == 1, authz
+	return ch[0]
+
+
 # ---- CSRs ----
 
 def make_csr(key, names, cn=True):

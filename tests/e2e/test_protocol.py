@@ -22,8 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from e2e_util import (CAA_IDENTITIES, ERR, TERMS_URL, WEBSITE_URL, Acme, Http01Server, Key, assert_problem, b64u,
-    check_issued, jws, key_authorization, link_rel, load_cert, make_csr,
-    split_pem, write)
+    check_issued, http01_of, jws, key_authorization, link_rel, load_cert,
+    make_csr, split_pem, write)
 
 MAIL = "mailto:e2e@cobble-tests.org"
 
@@ -58,12 +58,6 @@ def acct2(cobble):
 def account_prefix(c):
 	"""The account URL without its final id ("https://h:p/acme/acct")."""
 	return c.kid.rsplit("/", 1)[0]
-
-
-def http01_of(authz):
-	ch = [c for c in authz["challenges"] if c["type"] == "http-01"]
-	assert len(ch) == 1, authz
-	return ch[0]
 
 
 def answer_http01(c, h01, authz_url, content=None):
