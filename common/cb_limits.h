@@ -5,6 +5,11 @@
 
 /* Largest accepted ACME request body (a JWS), in bytes. */
 #define CB_MAX_BODY_BYTES (64 * 1024)
+/* Memory libmicrohttpd gives each connection for the request line, the
+ * headers and its read and write buffers (the body goes to Cobble's own
+ * buffer). It zeroes all of it before every request on a keep-alive
+ * connection, so larger costs CPU on every request. */
+#define CB_MAX_CONNECTION_MEMORY (32 * 1024)
 /* Deepest JSON nesting accepted in a request body. */
 #define CB_MAX_JSON_DEPTH 16
 /* Largest DER CSR accepted at finalize. */

@@ -13,8 +13,6 @@
 #include "cb_log.h"
 #include "cb_util.h"
 
-#define WFE_CONNECTION_MEMORY (128 * 1024)
-
 void
 wfe_req_add_link(struct wfe_req *req, const char *url, const char *rel)
 {
@@ -585,9 +583,9 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 	    (unsigned int)cfg->per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)cfg->connection_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WFE_CONNECTION_MEMORY,
-	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED,
-	    wfe_completed, ctx, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CB_MAX_CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+	    MHD_OPTION_NOTIFY_COMPLETED, wfe_completed, ctx, MHD_OPTION_END);
 	if (ctx->daemon == NULL) {
 		cb_log(LOG_ERR, "cannot listen on %s port %d",
 		    cfg->listen_address, cfg->port);

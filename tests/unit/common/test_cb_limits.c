@@ -23,6 +23,7 @@ static const struct {
 	long value;
 } limits[] = {
     L(CB_MAX_BODY_BYTES),
+    L(CB_MAX_CONNECTION_MEMORY),
     L(CB_MAX_JSON_DEPTH),
     L(CB_MAX_CSR_BYTES),
     L(CB_MAX_CERT_BYTES),
