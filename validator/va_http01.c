@@ -25,13 +25,6 @@
 #define VA_QUOTE_KA 100
 #define VA_QUOTE_BODY 60
 
-/* One request target, parsed and checked. */
-struct va_target {
-	char *url;  /* owned; printable ASCII */
-	char *host; /* owned; a lowercase DNS name */
-	int port;
-};
-
 /* What one request returned. */
 struct va_resp {
 	long status;    /* 0 when no response */
@@ -105,9 +98,7 @@ va_token_is_valid(const char *token)
 	return true;
 }
 
-/* Percent-encodes spaces, control and non-ASCII bytes of a Location value
- * (as browsers do) so the URL is plain ASCII; NULL if it is too long. */
-static char *
+char *
 va_url_escape(const char *in)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -131,7 +122,7 @@ va_url_escape(const char *in)
 	return out;
 }
 
-static void
+void
 va_target_clear(struct va_target *t)
 {
 	free(t->url);
@@ -150,11 +141,11 @@ va_is_ip_literal(const char *host)
 
 /* Checks the scheme, host and port of the parsed URL U into T. */
 static int
-va_target_check(
-    struct va_ctx *va, CURLU *u, struct va_target *t, struct cb_problem *prob)
+va_target_check(const struct va_ctx *va, CURLU *u, struct va_target *t,
+    struct cb_problem *prob)
 {
 	char *scheme = NULL, *host = NULL, *port = NULL;
-	char name[CB_MAX_DNS_NAME + 1];
+	char name[CB_MAX_DNS_NAME + 1], esc[68];
 	struct cb_problem ignored;
 	bool wild, http;
 	int rc = -1;
@@ -176,19 +167,22 @@ va_target_check(
 		    scheme);
 		goto out;
 	}
+	/* Curl decodes %XX in the host: escape it, or the detail may not
+	 * be UTF-8 (JSON needs it) or may be cut inside a character. */
+	cb_log_escape(host, esc, sizeof(esc));
 	if (va_is_ip_literal(host)) {
 		cb_problem_set(prob, CB_PROB_CONNECTION,
-		    "Invalid host in redirect target \"%.64s\". Only domain "
+		    "Invalid host in redirect target \"%s\". Only domain "
 		    "names are supported, not IP addresses",
-		    host);
+		    esc);
 		goto out;
 	}
 	cb_problem_init(&ignored);
 	if (pa_dns_name_check(host, false, name, &wild, &ignored) != 0) {
 		cb_problem_set(prob, CB_PROB_CONNECTION,
-		    "Invalid host in redirect target \"%.64s\": not a valid "
+		    "Invalid host in redirect target \"%s\": not a valid "
 		    "DNS name below a public suffix",
-		    host);
+		    esc);
 		goto out;
 	}
 	t->port = atoi(port);
@@ -209,10 +203,8 @@ out:
 	return rc;
 }
 
-/* Parses REF (resolved against BASE when BASE is not NULL) into T and
- * applies the redirect rules. */
-static int
-va_target_parse(struct va_ctx *va, const char *base, const char *ref,
+int
+va_target_parse(const struct va_ctx *va, const char *base, const char *ref,
     struct va_target *t, struct cb_problem *prob)
 {
 	CURLU *u = NULL;

@@ -61,6 +61,29 @@ const char *va_addr_format(const struct va_addr *a, char *buf, size_t len);
 socklen_t va_addr_to_sockaddr(
     const struct va_addr *a, int port, struct sockaddr_storage *ss);
 
+/* One HTTP-01 request target, parsed and checked. */
+struct va_target {
+	char *url;  /* owned; printable ASCII */
+	char *host; /* owned; a lowercase DNS name */
+	int port;
+};
+
+/* Percent-encodes spaces, control and non-ASCII bytes of IN, a Location
+ * value (as browsers do), so the URL is plain ASCII. Caller owns the
+ * result; NULL when IN is longer than CB_MAX_URL_LEN. */
+char *va_url_escape(const char *in);
+/* Parses REF, the first URL or a redirect's Location (resolved against
+ * BASE when BASE is not NULL), into T and applies DESIGN.md's redirect
+ * rules: http or https only, ports 80 and 443 (and VA's http01_port for
+ * http), a DNS name below a public suffix and never an IP literal, at most
+ * CB_MAX_URL_LEN characters; credentials and the fragment are dropped.
+ * Returns 0, or -1 with a connection problem in PROB (serverInternal when
+ * curl cannot allocate) and T zeroed. Exposed for tests and fuzzing. */
+int va_target_parse(const struct va_ctx *va, const char *base, const char *ref,
+    struct va_target *t, struct cb_problem *prob) CB_MUSTCHECK;
+/* Frees what T owns and zeroes it; safe on a zeroed struct. */
+void va_target_clear(struct va_target *t);
+
 /* The HTTP-01 check of TASK (see va_validate). Fills RES; returns 0, or -1
  * on an internal failure with RES->prob set to serverInternal. */
 int va_http01_validate(struct va_ctx *va, const struct va_task *task,
