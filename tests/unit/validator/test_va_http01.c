@@ -279,6 +279,114 @@ test_redirect_refused(void **state)
 	va_result_clear(&res);
 }
 
+/* One va_target_parse() case: BASE and REF in, the URL and port out (NULL
+ * URL: refused, with WANT in the detail). */
+struct target_case {
+	const char *base, *ref;
+	const char *url; /* NULL: refused */
+	int port;
+	const char *want; /* detail excerpt when refused */
+};
+
+static void
+check_target(struct va_ctx *va, const struct target_case *c)
+{
+	struct va_target t;
+	struct cb_problem prob;
+	json_t *doc;
+	int rc;
+
+	cb_problem_init(&prob);
+	rc = va_target_parse(va, c->base, c->ref, &t, &prob);
+	if (c->url != NULL) {
+		if (rc != 0)
+			fail_msg("%s: refused: %s", c->ref, prob.detail);
+		assert_string_equal(t.url, c->url);
+		assert_int_equal(t.port, c->port);
+		assert_false(cb_problem_is_set(&prob));
+		va_target_clear(&t);
+		assert_null(t.url);
+		return;
+	}
+	if (rc == 0)
+		fail_msg("%s: accepted as %s", c->ref, t.url);
+	assert_null(t.url);
+	assert_null(t.host);
+	if (prob.type != CB_PROB_CONNECTION ||
+	    strstr(prob.detail, c->want) == NULL)
+		fail_msg("%s: got %s \"%s\", want connection with \"%s\"",
+		    c->ref, cb_prob_type_name(prob.type), prob.detail, c->want);
+	/* The detail goes to the client as JSON: valid UTF-8 only. */
+	doc = cb_problem_to_json(&prob);
+	assert_non_null(doc);
+	json_decref(doc);
+}
+
+static void
+test_target_rules(void **state)
+{
+	static const char wk[] = "http://a.example.com/.well-known/x";
+	char long_ref[CB_MAX_URL_LEN + 2], spaces[CB_MAX_URL_LEN / 2];
+	char test_port[128], tls_port[128];
+	struct va_config cfg = test_config();
+	struct va_ctx *va = va_new(&cfg);
+	const struct target_case cases[] = {
+	    /* Only http and https, on ports 80 and 443. */
+	    {NULL, "http://a.example.com/x", "http://a.example.com/x", 80,
+	        NULL},
+	    {NULL, "https://a.example.com/x", "https://a.example.com/x", 443,
+	        NULL},
+	    {NULL, "https://a.example.com:443/x", "https://a.example.com:443/x",
+	        443, NULL},
+	    {NULL, "http://a.example.com:443/x", "http://a.example.com:443/x",
+	        443, NULL},
+	    {NULL, "ftp://a.example.com/x", NULL, 0, "not \"ftp\""},
+	    {NULL, "file:///etc/passwd", NULL, 0, "Invalid redirect target"},
+	    {NULL, "javascript:alert(1)", NULL, 0, "Invalid redirect target"},
+	    {NULL, "http://a.example.com:8080/x", NULL, 0, "not 8080"},
+	    {NULL, "https://a.example.com:80443/x", NULL, 0,
+	        "Invalid redirect target"},
+	    /* Never an IP literal, however it is spelled. */
+	    {NULL, "http://127.0.0.1/x", NULL, 0, "not IP addresses"},
+	    {NULL, "http://[::1]/x", NULL, 0, "not IP addresses"},
+	    {NULL, "http://0x7f.1/x", NULL, 0, "not IP addresses"},
+	    {NULL, "http://2130706433/x", NULL, 0, "not IP addresses"},
+	    {NULL, "http://%31%32%37.0.0.1/x", NULL, 0, "not IP addresses"},
+	    {NULL, "http://co.uk/x", NULL, 0, "below a public suffix"},
+	    /* A host that decodes to bytes that are not UTF-8 is quoted. */
+	    {NULL, "http://%ff%fe.example/x", NULL, 0, "\\xff\\xfe.example"},
+	    /* Relative references, credentials, fragments, escapes. */
+	    {wk, "/y?z=1", "http://a.example.com/y?z=1", 80, NULL},
+	    {wk, "//b.example.com/y", "http://b.example.com/y", 80, NULL},
+	    {wk, "https://u:p@b.example.com/y#frag", "https://b.example.com/y",
+	        443, NULL},
+	    {wk, "/a b/\xc3\xa9\x01", "http://a.example.com/a%20b/%C3%A9%01",
+	        80, NULL},
+	    {wk, long_ref, NULL, 0, "longer than 1024 characters"},
+	    /* Short enough, but not once each space is "%20". */
+	    {wk, spaces, NULL, 0, "longer than 1024 characters"},
+	    /* The test-mode port is for http only. */
+	    {NULL, test_port, test_port, cfg.http01_port, NULL},
+	    {NULL, tls_port, NULL, 0, "Only ports 80 and 443"},
+	};
+
+	(void)state;
+	assert_non_null(va);
+	memset(long_ref, 'a', sizeof(long_ref) - 1);
+	long_ref[0] = '/';
+	long_ref[sizeof(long_ref) - 1] = '\0';
+	memset(spaces, ' ', sizeof(spaces) - 1);
+	spaces[0] = '/';
+	spaces[sizeof(spaces) - 1] = '\0';
+	snprintf(test_port, sizeof(test_port), "http://a.example.com:%d/x",
+	    cfg.http01_port);
+	snprintf(tls_port, sizeof(tls_port), "https://a.example.com:%d/x",
+	    cfg.http01_port);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_target(va, &cases[i]);
+	va_free(va);
+}
+
 static void
 test_redirect_limit(void **state)
 {
@@ -298,6 +406,47 @@ test_redirect_limit(void **state)
 	arr = records(&res, 11);
 	json_decref(arr);
 	va_result_clear(&res);
+}
+
+/* DESIGN.md: a redirect may go to https on port 443, and the certificate
+ * there is not verified (RFC 8555 8.3: HTTP-01 bootstraps certificates).
+ * The server's is self-signed and for another name. */
+static void
+test_redirect_https(void **state)
+{
+	struct test_https tls;
+	struct va_result res;
+	char token[64], url[128];
+	json_t *arr;
+
+	(void)state;
+	if (test_https_start(&tls) != 0) {
+		print_message("cannot bind port 443 on loopback: skipped\n");
+		skip();
+	}
+	snprintf(token, sizeof(token), "redirtls-%s", tls.label);
+	run("ok.cobble.test", token, &res);
+	if (!res.valid)
+		fail_msg("%s: %s", token, res.prob.detail);
+	assert_int_equal(atomic_load(&tls.requests), 1);
+	arr = records(&res, 2);
+	snprintf(url, sizeof(url), "https://tls-%s.cobble.test" TEST_WK "good",
+	    tls.label);
+	assert_string_equal(rec_str(arr, 1, "url"), url);
+	assert_string_equal(rec_str(arr, 1, "port"), "443");
+	assert_string_equal(rec_str(arr, 1, "addressUsed"), tls.addr);
+	json_decref(arr);
+	va_result_clear(&res);
+
+	/* https on any other port is refused before connecting, the
+	 * test-mode http port included. */
+	snprintf(token, sizeof(token), "redirtlsport-%s", tls.label);
+	run("ok.cobble.test", token, &res);
+	expect_problem(
+	    &res, CB_PROB_CONNECTION, "Only ports 80 and 443 are supported");
+	assert_int_equal(atomic_load(&tls.requests), 1);
+	va_result_clear(&res);
+	test_https_stop(&tls);
 }
 
 static void
@@ -452,6 +601,8 @@ main(void)
 	    cmocka_unit_test(test_redirect_other_host),
 	    cmocka_unit_test(test_redirect_refused),
 	    cmocka_unit_test(test_redirect_limit),
+	    cmocka_unit_test(test_target_rules),
+	    cmocka_unit_test(test_redirect_https),
 	    cmocka_unit_test(test_ipv6_fallback),
 	    cmocka_unit_test(test_loopback_refused),
 	    cmocka_unit_test(test_dns_failures),

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC */
-/* Loopback test servers for the validator tests: a tiny UDP DNS responder
- * and a tiny HTTP/1.1 server with canned responses, each in a thread. */
+/* Loopback test servers for the validator tests: a tiny UDP DNS responder,
+ * a tiny HTTP/1.1 server with canned responses and an HTTPS server on port
+ * 443 of a loopback address of its own, each in a thread. */
 #ifndef VA_TEST_SERVERS_H
 #define VA_TEST_SERVERS_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -13,9 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "cb_limits.h"
 
@@ -60,7 +68,8 @@ test_closed_port(void)
 /* ---- DNS ---------------------------------------------------------------
  * Answers by the first label's prefix: "nx" NXDOMAIN, "sf" SERVFAIL, "to"
  * no answer at all, "priv" A 10.0.0.1, "v6" A 127.0.0.1 and AAAA ::1,
- * "many" 40 A records, anything else A 127.0.0.1 and no AAAA. */
+ * "many" 40 A records, "tls-A-B-C-D" A A.B.C.D (the HTTPS server's
+ * address) and no AAAA, anything else A 127.0.0.1 and no AAAA. */
 
 static void
 test_put16(unsigned char *p, unsigned v)
@@ -93,9 +102,9 @@ test_dns_respond(const unsigned char *q, size_t qlen, unsigned char *out)
 	static const unsigned char lo4[4] = {127, 0, 0, 1};
 	static const unsigned char priv4[4] = {10, 0, 0, 1};
 	static const unsigned char lo6[16] = {[15] = 1};
-	char first[64] = "";
+	char first[64] = "", extra;
 	size_t off = 12, qend;
-	unsigned qtype, rcode = 0, an = 0;
+	unsigned qtype, rcode = 0, an = 0, ip[4];
 
 	if (qlen < 17)
 		return 0;
@@ -123,6 +132,15 @@ test_dns_respond(const unsigned char *q, size_t qlen, unsigned char *out)
 			unsigned char a[4] = {127, 0, 1, (unsigned char)i};
 			test_dns_rr(out, &off, 1, a, 4);
 			an++;
+		}
+	} else if (sscanf(first, "tls-%u-%u-%u-%u%c", &ip[0], &ip[1], &ip[2],
+	               &ip[3], &extra) == 4) {
+		unsigned char a[4] = {(unsigned char)ip[0],
+		    (unsigned char)ip[1], (unsigned char)ip[2],
+		    (unsigned char)ip[3]};
+		if (qtype == 1) {
+			test_dns_rr(out, &off, 1, a, 4);
+			an = 1;
 		}
 	} else if (qtype == 1) {
 		test_dns_rr(out, &off, 1,
@@ -265,6 +283,17 @@ test_http_route(int fd, const char *token, int port)
 	} else if (strcmp(token, "redir8080") == 0) {
 		test_http_redirect(
 		    fd, "http://ok.cobble.test:8080" TEST_WK "good");
+	} else if (strncmp(token, "redirtls-", 9) == 0) {
+		/* "redirtls-A-B-C-D": to the HTTPS server at A.B.C.D:443. */
+		snprintf(loc, sizeof(loc),
+		    "https://tls-%.32s.cobble.test" TEST_WK "good", token + 9);
+		test_http_redirect(fd, loc);
+	} else if (strncmp(token, "redirtlsport-", 13) == 0) {
+		/* The same, but to the (http-only) test port. */
+		snprintf(loc, sizeof(loc),
+		    "https://tls-%.32s.cobble.test:%d" TEST_WK "good",
+		    token + 13, port);
+		test_http_redirect(fd, loc);
 	} else if (strcmp(token, "redirip") == 0) {
 		snprintf(loc, sizeof(loc), "http://127.0.0.1:%d" TEST_WK "good",
 		    port);
@@ -359,6 +388,171 @@ test_http_stop(struct test_http *h)
 	atomic_store(&h->stop, true);
 	pthread_join(h->thread, NULL);
 	close(h->fd);
+}
+
+/* ---- HTTPS -------------------------------------------------------------
+ * Port 443 of 127.B.C.D, an address picked per run so that concurrent runs
+ * do not collide (needs root or CAP_NET_BIND_SERVICE), with a self-signed
+ * certificate for another name: only a client that verifies nothing gets
+ * through. Answers GET TEST_WK "good" with TEST_KA, anything else 404. */
+
+struct test_https {
+	int fd;
+	char addr[INET_ADDRSTRLEN]; /* "127.B.C.D" */
+	char label[32];             /* "127-B-C-D", for "tls-" names */
+	SSL_CTX *ssl;
+	atomic_bool stop;
+	atomic_int requests; /* completed handshakes with a request */
+	pthread_t thread;
+};
+
+/* A server context with a fresh P-256 key and a self-signed certificate
+ * for "wrong.invalid". */
+static TEST_UNUSED SSL_CTX *
+test_tls_ctx_new(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	X509 *x = X509_new();
+	X509_NAME *name = X509_get_subject_name(x);
+
+	if (ctx == NULL || key == NULL || x == NULL ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -60) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 3600) == NULL ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	        (const unsigned char *)"wrong.invalid", -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, name) != 1 ||
+	    X509_set_pubkey(x, key) != 1 ||
+	    X509_sign(x, key, EVP_sha256()) <= 0 ||
+	    SSL_CTX_use_certificate(ctx, x) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, key) != 1)
+		abort();
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return ctx;
+}
+
+/* Binds port 443 of a free 127.B.C.D and listens. Returns the fd, or -1
+ * when port 443 may not be bound at all (no privilege). */
+static TEST_UNUSED int
+test_bind_443(struct test_https *h)
+{
+	unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+	struct sockaddr_in sin;
+	int one = 1;
+
+	for (int i = 0; i < 32; i++, seed = seed * 1103515245u + 12345u) {
+		unsigned b = 2 + (seed >> 8) % 250, c = (seed >> 16) % 256,
+		         d = 1 + (seed >> 24) % 254;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd < 0)
+			abort();
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(443);
+		sin.sin_addr.s_addr = htonl(127u << 24 | b << 16 | c << 8 | d);
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		    listen(fd, 16) == 0) {
+			snprintf(
+			    h->addr, sizeof(h->addr), "127.%u.%u.%u", b, c, d);
+			snprintf(h->label, sizeof(h->label), "127-%u-%u-%u", b,
+			    c, d);
+			return fd;
+		}
+		close(fd);
+		if (errno == EACCES || errno == EPERM)
+			return -1;
+	}
+	abort();
+}
+
+static void
+test_https_serve(struct test_https *h, int fd)
+{
+	struct timeval tv = {2, 0};
+	char req[4096], path[1024], resp[256];
+	const char *body = "not found";
+	int len = 0, n, status = 404;
+	SSL *s = NULL;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	s = SSL_new(h->ssl);
+	if (s == NULL || SSL_set_fd(s, fd) != 1 || SSL_accept(s) != 1)
+		goto out;
+	while (len < (int)sizeof(req) - 1) {
+		n = SSL_read(s, req + len, (int)sizeof(req) - 1 - len);
+		if (n <= 0)
+			goto out;
+		len += n;
+		req[len] = '\0';
+		if (strstr(req, "\r\n\r\n") != NULL)
+			break;
+	}
+	atomic_fetch_add(&h->requests, 1);
+	if (sscanf(req, "GET %1023s HTTP/1.1", path) == 1 &&
+	    strcmp(path, TEST_WK "good") == 0) {
+		status = 200;
+		body = TEST_KA;
+	}
+	n = snprintf(resp, sizeof(resp),
+	    "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "\r\n%s",
+	    status, strlen(body), body);
+	SSL_write(s, resp, n);
+	SSL_shutdown(s);
+out:
+	SSL_free(s);
+}
+
+static void *
+test_https_main(void *arg)
+{
+	struct test_https *h = arg;
+
+	while (!atomic_load(&h->stop)) {
+		struct pollfd pfd = {h->fd, POLLIN, 0};
+		int c;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		c = accept(h->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		test_https_serve(h, c);
+		close(c);
+	}
+	return NULL;
+}
+
+/* Starts the server; -1 (nothing started) when port 443 cannot be bound. */
+static TEST_UNUSED int
+test_https_start(struct test_https *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->fd = test_bind_443(h);
+	if (h->fd < 0)
+		return -1;
+	/* A client that hangs up mid-write must not kill the test. */
+	signal(SIGPIPE, SIG_IGN);
+	h->ssl = test_tls_ctx_new();
+	atomic_init(&h->stop, false);
+	atomic_init(&h->requests, 0);
+	if (pthread_create(&h->thread, NULL, test_https_main, h) != 0)
+		abort();
+	return 0;
+}
+
+static TEST_UNUSED void
+test_https_stop(struct test_https *h)
+{
+	atomic_store(&h->stop, true);
+	pthread_join(h->thread, NULL);
+	close(h->fd);
+	SSL_CTX_free(h->ssl);
 }
 
 #endif
