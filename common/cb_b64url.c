@@ -39,21 +39,26 @@ cb_b64url_encode(const unsigned char *in, size_t len)
 	return out;
 }
 
-static int
-cb_b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
+/* Each byte's 6-bit value, or 64 for a byte outside the alphabet: the
+ * decoder runs on every JWS part and CSR, and a table lookup costs a
+ * fraction of the comparisons it replaces. */
+/* clang-format off */
+#define V64 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64
+static const unsigned char cb_b64url_values[256] = {
+	V64, V64,
+	/* 0x20: '-' is 62; '0'-'9' are 52-61 */
+	64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64, 62, 64, 64,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 64, 64, 64, 64, 64, 64,
+	/* 0x40: 'A'-'Z' are 0-25; '_' is 63 */
+	64,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 64, 64, 64, 64, 63,
+	/* 0x60: 'a'-'z' are 26-51 */
+	64, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 64, 64, 64, 64, 64,
+	V64, V64, V64, V64, V64, V64, V64, V64,
+};
+#undef V64
+/* clang-format on */
 
 int
 cb_b64url_decode(
@@ -69,11 +74,11 @@ cb_b64url_decode(
 		return -1;
 	buf = cb_malloc(inlen / 4 * 3 + 3);
 	for (size_t i = 0; i < inlen; i++) {
-		int v = cb_b64url_value((unsigned char)in[i]);
+		unsigned v = cb_b64url_values[(unsigned char)in[i]];
 
-		if (v < 0)
+		if (v > 63)
 			goto fail;
-		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+		acc = (acc << 6 | v) & 0xffffff;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;

@@ -129,6 +129,36 @@ test_invalid_chars(void **state)
 	assert_null(out);
 }
 
+/* Every one of the 256 byte values: accepted exactly when RFC 4648 5's
+ * alphabet has it, decoding to its position there. */
+static void
+test_every_byte(void **state)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                               "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		/* c then 'A' (0) is one byte: c's six bits, then two zeros,
+		 * and the four leftover bits are zero. */
+		const char in[2] = {(char)c, 'A'};
+		const char *pos = c != 0 ? strchr(alphabet, c) : NULL;
+		int rc = cb_b64url_decode(in, sizeof(in), &out, &len);
+
+		if (pos == NULL) {
+			assert_int_equal(rc, -1);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(len, 1);
+		assert_int_equal(out[0], (pos - alphabet) << 2);
+		free(out);
+		out = NULL;
+	}
+}
+
 static void
 test_impossible_length(void **state)
 {
@@ -190,6 +220,7 @@ main(void)
 	    cmocka_unit_test(test_padding_refused),
 	    cmocka_unit_test(test_noncanonical_refused),
 	    cmocka_unit_test(test_invalid_chars),
+	    cmocka_unit_test(test_every_byte),
 	    cmocka_unit_test(test_impossible_length),
 	    cmocka_unit_test(test_empty),
 	    cmocka_unit_test(test_roundtrip_all_lengths),
