@@ -216,6 +216,18 @@ def test_unknown_paths(cobble, acct):
 	assert acct.get(acct.kid).status_code == 200
 
 
+def test_oversized_headers(cobble, acct):
+	"""Headers past CB_MAX_CONNECTION_MEMORY (docs/limits.md) are refused
+	with 431 by libmicrohttpd; headers well inside it are served."""
+	r = requests.get(cobble.base + "/directory", verify=cobble.root,
+	    headers={"X-Filler": "a" * 16000}, timeout=15)
+	assert r.status_code == 200
+	r = requests.get(cobble.base + "/directory", verify=cobble.root,
+	    headers={"X-Filler": "a" * 40000}, timeout=15)
+	assert r.status_code == 431
+	assert acct.get(acct.kid).status_code == 200
+
+
 # ---- accounts ----
 
 @pytest.mark.parametrize("kind", ["ec256", "ec384", "ec521", "rsa2048",
