@@ -54,13 +54,19 @@ const char *sa_status_name(enum sa_status st);
  * a Unix socket in STATE_DIR/pgsock, as RUN_AS (used only when running as
  * root; PostgreSQL refuses root), with fsync on. A stale postmaster.pid
  * left by a crash is removed when its process is gone. Blocks until the
- * server accepts connections. Returns NULL on failure (logged). */
+ * server accepts connections. From then on a thread of its own watches
+ * the server and starts it again, after a pause that grows while it keeps
+ * dying (0.5 s to 10 s), if it exits (logged at LOG_ERR). Call it from a
+ * thread that lives until sa_embedded_stop(), such as the main thread: the
+ * server gets SIGINT when the calling thread ends. Returns NULL on failure
+ * (logged). */
 struct sa_embedded *sa_embedded_start(
     const char *state_dir, const char *run_as);
 /* The libpq connection string for the embedded cluster; lent for the
- * lifetime of E. */
+ * lifetime of E. It stays the same across restarts. */
 const char *sa_embedded_conninfo(const struct sa_embedded *e);
-/* Stops the cluster (fast shutdown), waits for it, frees E. NULL is fine. */
+/* Stops the watching thread, then the cluster (fast shutdown); waits for
+ * both, frees E. NULL is fine. */
 void sa_embedded_stop(struct sa_embedded *e);
 
 /* ---- connections and pool (sa_pool.c) ---- */

@@ -8,6 +8,7 @@
 #include <glob.h>
 #include <grp.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,26 +38,46 @@
 #define SA_CHECK_FAILED 126
 #define SA_MAX_CHECK_PATH SA_CHECK_FAILED
 
-struct sa_embedded {
-	pid_t pid; /* the postmaster, or -1 */
-	char *conninfo;
-};
+/* How often the supervisor looks at the postmaster. */
+#define SA_WATCH_MS 200
+/* Pauses before starting a postmaster that died again: from the first,
+ * doubling up to the last while restarts keep failing; back to the first
+ * once a server has run SA_RESTART_STABLE_MS. */
+#define SA_RESTART_MIN_MS 500
+#define SA_RESTART_MAX_MS 10000
+#define SA_RESTART_STABLE_MS 60000
 
 /* The unprivileged identity the server runs as when we are root. */
 struct sa_runas {
 	bool drop;
-	const char *user; /* lent from the caller for the start */
+	const char *user; /* lent from the caller for the start, then NULL */
 	uid_t uid;
 	gid_t gid;
 	int ngroups;
 	gid_t *groups; /* owned */
 };
 
-/* Paths and descriptors of one start, filled by sa_embedded_start(). */
+/* Paths and descriptors filled by sa_embedded_start(), kept for
+ * restarts. */
 struct sa_emb_start {
 	char *state_dir, *pgdata, *sockdir, *logpath, *bindir;
 	int logfd, nullfd;
 	struct sa_runas ra;
+};
+
+struct sa_embedded {
+	/* The postmaster, or -1. Once the supervisor runs, only it touches
+	 * this (and started_ms), until sa_embedded_stop() has joined it. */
+	pid_t pid;
+	int64_t started_ms; /* when pid was started */
+	char *conninfo;
+	char *admin; /* the "postgres" database, to see the server answer */
+	struct sa_emb_start s;
+	pthread_t supervisor;
+	bool supervised;    /* the supervisor thread runs */
+	pthread_mutex_t mu; /* guards: stopping */
+	pthread_cond_t cv;  /* broadcast when stopping is set */
+	bool stopping;      /* sa_embedded_stop() has begun */
 };
 
 static void
@@ -75,6 +96,30 @@ sa_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleeps MS, less if sa_embedded_stop() begins meanwhile; false if it
+ * has. */
+static bool
+sa_emb_pause(struct sa_embedded *e, long ms)
+{
+	struct timespec until;
+	bool stopping;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->mu);
+	while (!e->stopping &&
+	    pthread_cond_timedwait(&e->cv, &e->mu, &until) != ETIMEDOUT)
+		;
+	stopping = e->stopping;
+	pthread_mutex_unlock(&e->mu);
+	return !stopping;
 }
 
 /* The bin directory of the newest PostgreSQL installed the Debian way;
@@ -402,23 +447,25 @@ sa_lock_holder(const char *path, long *named)
  * postmaster. A live PostgreSQL holding it may be the previous cobble's,
  * still finishing the shutdown it was sent when that cobble died: wait for
  * it. A lock naming a dead or non-PostgreSQL process (a crash, pid reuse
- * after a reboot) is stale and removed. */
-static void
-sa_free_lock(const char *path)
+ * after a reboot) is stale and removed. False if E is being stopped. */
+static bool
+sa_free_lock(struct sa_embedded *e, const char *path)
 {
 	int64_t deadline = sa_now_ms() + SA_LOCK_WAIT_MS;
 	long pid, named = 0;
 
 	while (
 	    (pid = sa_lock_holder(path, &named)) > 0 && sa_now_ms() < deadline)
-		sa_sleep_ms(50);
+		if (!sa_emb_pause(e, 50))
+			return false;
 	if (pid != 0)
-		return; /* no lock, or still held: postgres will say so */
+		return true; /* no lock, or still held: postgres will say so */
 	cb_log(LOG_WARNING,
 	    "sa: removing stale %s (pid %ld is not a running PostgreSQL)", path,
 	    named);
 	if (unlink(path) != 0 && errno != ENOENT)
 		cb_log(LOG_WARNING, "sa: unlink %s: %s", path, strerror(errno));
+	return true;
 }
 
 /* A conninfo value in single quotes (the path may hold spaces). */
@@ -568,10 +615,12 @@ sa_emb_start_clear(struct sa_emb_start *s)
 		close(s->nullfd);
 }
 
-/* Starts the postmaster of S into E->pid. */
+/* Starts the postmaster of E->s into E->pid, unless E is being stopped.
+ * The postmaster gets SIGINT when the calling thread ends. */
 static int
-sa_emb_run(struct sa_embedded *e, const struct sa_emb_start *s)
+sa_emb_run(struct sa_embedded *e)
 {
+	const struct sa_emb_start *s = &e->s;
 	char *prog = cb_asprintf("%s/postgres", s->bindir);
 	char *lockfile = cb_asprintf("%s/postmaster.pid", s->pgdata);
 	char *socklock = cb_asprintf("%s%s.lock", s->sockdir, SA_SOCKET_NAME);
@@ -579,47 +628,163 @@ sa_emb_run(struct sa_embedded *e, const struct sa_emb_start *s)
 	    "listen_addresses=", "-c", "fsync=on", "-c",
 	    "max_connections=" SA_EMBEDDED_MAX_CONNECTIONS, NULL};
 
-	sa_free_lock(lockfile);
-	sa_free_lock(socklock);
-	e->pid = sa_spawn(s, argv);
+	e->pid = -1;
+	if (sa_free_lock(e, lockfile) && sa_free_lock(e, socklock))
+		e->pid = sa_spawn(s, argv);
+	e->started_ms = sa_now_ms();
 	free(prog);
 	free(lockfile);
 	free(socklock);
 	return e->pid < 0 ? -1 : 0;
 }
 
+/* Whether the postmaster has exited (reaping it); logs how at LOG_ERR,
+ * with the pause before the next start, which BACKOFF_MS gets. */
+static bool
+sa_emb_exited(struct sa_embedded *e, long *backoff_ms)
+{
+	int status = 0;
+	pid_t w = -1;
+	char how[48];
+
+	if (e->pid > 0) {
+		w = waitpid(e->pid, &status, WNOHANG);
+		if (w == 0 || (w < 0 && errno == EINTR))
+			return false;
+	}
+	/* A server that ran for a while starts again at once; one that
+	 * keeps dying waits longer and longer. */
+	if (*backoff_ms == 0 ||
+	    sa_now_ms() - e->started_ms >= SA_RESTART_STABLE_MS)
+		*backoff_ms = SA_RESTART_MIN_MS;
+	else if (*backoff_ms < SA_RESTART_MAX_MS / 2)
+		*backoff_ms *= 2;
+	else
+		*backoff_ms = SA_RESTART_MAX_MS;
+	if (e->pid <= 0) /* not started: sa_spawn() or sa_free_lock() said */
+		return true;
+	if (w == e->pid && WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "was killed by signal %d",
+		    WTERMSIG(status));
+	else if (w == e->pid && WIFEXITED(status))
+		snprintf(how, sizeof(how), "exited with status %d",
+		    WEXITSTATUS(status));
+	else
+		snprintf(how, sizeof(how), "is gone");
+	cb_log(LOG_ERR,
+	    "sa: embedded PostgreSQL (pid %ld) %s; starting it again in "
+	    "%ld ms, see %s",
+	    (long)e->pid, how, *backoff_ms, e->s.logpath);
+	e->pid = -1;
+	return true;
+}
+
+/* The supervisor thread: reaps a postmaster that dies and starts it
+ * again, as sa_embedded_start() does, after a growing pause; the pools
+ * reconnect by themselves. Ends when sa_embedded_stop() begins, leaving
+ * the postmaster to it. A postmaster started here gets SIGINT when this
+ * thread ends (PR_SET_PDEATHSIG): only at the stop, which sends that
+ * anyway. */
+static void *
+sa_emb_supervise(void *arg)
+{
+	struct sa_embedded *e = arg;
+	long backoff_ms = 0;
+	bool answering = true;
+
+	while (sa_emb_pause(e, SA_WATCH_MS)) {
+		if (!sa_emb_exited(e, &backoff_ms)) {
+			if (!answering && PQping(e->admin) == PQPING_OK) {
+				answering = true;
+				cb_log(LOG_WARNING,
+				    "sa: embedded PostgreSQL running "
+				    "again, pid %ld",
+				    (long)e->pid);
+			}
+			continue;
+		}
+		if (!sa_emb_pause(e, backoff_ms))
+			break;
+		if (sa_emb_run(e) == 0)
+			answering = false;
+	}
+	return NULL;
+}
+
+/* Starts the supervisor with every signal blocked: the stop signals are
+ * for the main thread's sigwait(), and the postmaster unblocks them. */
+static int
+sa_emb_supervise_start(struct sa_embedded *e)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&e->supervisor, NULL, sa_emb_supervise, e);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
+		cb_log(LOG_ERR,
+		    "sa: cannot start the PostgreSQL supervisor: %s",
+		    strerror(err));
+		return -1;
+	}
+	e->supervised = true;
+	return 0;
+}
+
+static struct sa_embedded *
+sa_emb_new(void)
+{
+	struct sa_embedded *e = cb_calloc(1, sizeof(*e));
+	pthread_condattr_t ca;
+
+	e->pid = -1;
+	e->s.logfd = -1;
+	e->s.nullfd = -1;
+	pthread_mutex_init(&e->mu, NULL);
+	/* sa_emb_pause() waits on the monotonic clock. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	return e;
+}
+
 struct sa_embedded *
 sa_embedded_start(const char *state_dir, const char *run_as)
 {
-	struct sa_emb_start s = {.logfd = -1, .nullfd = -1};
-	struct sa_embedded *e = NULL, *ret = NULL;
-	char *pgversion = NULL, *host = NULL, *admin = NULL;
+	struct sa_embedded *e = sa_emb_new(), *ret = NULL;
+	char *pgversion = NULL, *host = NULL;
 	struct stat st;
 
-	e = cb_calloc(1, sizeof(*e));
-	e->pid = -1;
-	if (sa_emb_prepare(&s, state_dir, run_as) != 0)
+	if (sa_emb_prepare(&e->s, state_dir, run_as) != 0)
 		goto out;
-	pgversion = cb_asprintf("%s/PG_VERSION", s.pgdata);
-	if (stat(pgversion, &st) != 0 && sa_initdb(&s) != 0)
+	pgversion = cb_asprintf("%s/PG_VERSION", e->s.pgdata);
+	if (stat(pgversion, &st) != 0 && sa_initdb(&e->s) != 0)
 		goto out;
-	if (sa_mkdir_for(s.pgdata, &s.ra) != 0 || sa_emb_run(e, &s) != 0)
+	if (sa_mkdir_for(e->s.pgdata, &e->s.ra) != 0 || sa_emb_run(e) != 0)
 		goto out;
-	host = sa_conninfo_quote(s.sockdir);
-	admin = cb_asprintf("host=%s dbname=postgres user=postgres", host);
-	if (sa_wait_ready(e, &s, admin) != 0 || sa_create_db(admin) != 0)
+	host = sa_conninfo_quote(e->s.sockdir);
+	/* A bound on each connection attempt: the supervisor pings with it,
+	 * and sa_embedded_stop() waits for the supervisor. */
+	e->admin = cb_asprintf(
+	    "host=%s dbname=postgres user=postgres connect_timeout=2", host);
+	if (sa_wait_ready(e, &e->s, e->admin) != 0 ||
+	    sa_create_db(e->admin) != 0)
 		goto out;
 	e->conninfo = cb_asprintf("host=%s dbname=cobble user=postgres", host);
+	e->s.ra.user = NULL; /* the caller's */
+	if (sa_emb_supervise_start(e) != 0)
+		goto out;
 	cb_log(LOG_INFO, "sa: embedded PostgreSQL running, pid %ld, in %s",
-	    (long)e->pid, s.pgdata);
+	    (long)e->pid, e->s.pgdata);
 	ret = e;
 	e = NULL;
 out:
 	sa_embedded_stop(e);
-	sa_emb_start_clear(&s);
 	free(pgversion);
 	free(host);
-	free(admin);
 	return ret;
 }
 
@@ -629,29 +794,42 @@ sa_embedded_conninfo(const struct sa_embedded *e)
 	return e->conninfo;
 }
 
-void
-sa_embedded_stop(struct sa_embedded *e)
+/* Stops the postmaster: fast shutdown, then harder if it does not. */
+static void
+sa_emb_kill(pid_t pid)
 {
 	int status = 0;
 
+	/* SIGINT: fast shutdown (roll back sessions, checkpoint). */
+	kill(pid, SIGINT);
+	if (sa_wait_exit(pid, SA_STOP_TIMEOUT_MS, &status))
+		return;
+	cb_log(LOG_WARNING, "sa: PostgreSQL did not stop, sending SIGQUIT");
+	kill(pid, SIGQUIT);
+	if (sa_wait_exit(pid, SA_KILL_TIMEOUT_MS, &status))
+		return;
+	kill(pid, SIGKILL);
+	(void)sa_wait_exit(pid, SA_KILL_TIMEOUT_MS, &status);
+}
+
+void
+sa_embedded_stop(struct sa_embedded *e)
+{
 	if (e == NULL)
 		return;
-	if (e->pid > 0) {
-		/* SIGINT: fast shutdown (roll back sessions, checkpoint). */
-		kill(e->pid, SIGINT);
-		if (!sa_wait_exit(e->pid, SA_STOP_TIMEOUT_MS, &status)) {
-			cb_log(LOG_WARNING,
-			    "sa: PostgreSQL did not stop, "
-			    "sending SIGQUIT");
-			kill(e->pid, SIGQUIT);
-			if (!sa_wait_exit(
-			        e->pid, SA_KILL_TIMEOUT_MS, &status)) {
-				kill(e->pid, SIGKILL);
-				(void)sa_wait_exit(
-				    e->pid, SA_KILL_TIMEOUT_MS, &status);
-			}
-		}
-	}
+	/* The supervisor first, so that nothing starts the server again. */
+	pthread_mutex_lock(&e->mu);
+	e->stopping = true;
+	pthread_cond_broadcast(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+	if (e->supervised)
+		pthread_join(e->supervisor, NULL);
+	if (e->pid > 0)
+		sa_emb_kill(e->pid);
+	sa_emb_start_clear(&e->s);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
 	free(e->conninfo);
+	free(e->admin);
 	free(e);
 }

@@ -2,7 +2,9 @@
 """Storage end to end: a real `cobble serve` on an external PostgreSQL
 (storage.dsn) that this module runs itself, two instances sharing one
 database and one CA, lost database connections and a stopped database,
-and restarts of the embedded cluster after kill -9.
+validation outcomes that cannot be stored at once, the embedded cluster's
+postmaster killed under a running cobble, and restarts of the embedded
+cluster after kill -9.
 
 The external cluster runs as the `postgres` user (runuser + pg_ctl) on
 127.0.0.1 and a socket folder of its own, with trust authentication."""
@@ -769,6 +771,43 @@ def test_embedded_restart_after_kill9(emb):
 	node.stop()
 
 
+def test_embedded_postmaster_killed(emb):
+	"""kill -9 of the embedded postmaster under a running cobble: cobble
+	logs it and starts it again by itself; meanwhile POSTs get a quick
+	serverInternal problem, then orders work again, on the same data."""
+	node, h01, c, cert_url, der = emb
+	pm = _postmaster_pid(node)
+	c.new_nonce()
+	os.kill(pm, signal.SIGKILL)
+	# Reaped by cobble (not left a zombie) within its 200 ms look.
+	assert _gone(pm, 5), "postgres %d not reaped by cobble" % pm
+	t0 = time.monotonic()
+	fails = 0
+	while True:
+		r, t1 = post_timed(c, c.dir["newOrder"], {"identifiers": [
+		    {"type": "dns", "value": "revived.cobble.test"}]})
+		if r.status_code == 201:
+			break
+		db_problem(r, t1)
+		fails += 1
+		assert time.monotonic() - t0 < 30, \
+		    "no order 30 s after the postmaster died: %s" % r.text
+		time.sleep(0.1)
+	assert fails >= 1, "no request failed while postgres was down"
+	assert node.alive()
+	pm2 = _postmaster_pid(node)
+	assert pm2 != pm
+	log = node.inst.log_text()
+	assert "err: sa: embedded PostgreSQL (pid %d) was killed by signal 9" \
+	    % pm in log, node.inst.log_tail()
+	c = _still_there(node, c, cert_url, der)
+	issue(c, h01, ["revived2.cobble.test"], node.dir)
+	# A clean stop: the new postmaster goes with cobble, not restarted.
+	node.stop(allow_5xx=True)
+	assert _gone(pm2, 15), "embedded postgres %d outlived cobble" % pm2
+	assert "starting it again" not in node.inst.log_text()[len(log):]
+
+
 def test_embedded_restart_stale_postmaster_pid(emb):
 	"""postgres killed with SIGKILL first (postmaster.pid stays behind),
 	then cobble: the next start removes the stale lock. Then a
@@ -779,6 +818,8 @@ def test_embedded_restart_stale_postmaster_pid(emb):
 	with open(pidfile) as f:
 		lock = f.read().splitlines()
 	pm = int(lock[0])
+	# Cobble stopped first, or it would start postgres again at once.
+	node.inst.proc.send_signal(signal.SIGSTOP)
 	os.kill(pm, signal.SIGKILL)
 	assert _zombie(pm, 10), "postgres %d survived SIGKILL" % pm
 	assert node.alive()

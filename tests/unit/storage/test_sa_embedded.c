@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* Unit tests of the embedded cluster, connections, the pool (blocking,
- * rollback on release, reconnect), transactions and migrations. */
+/* Unit tests of the embedded cluster (and its restart when the server
+ * dies), connections, the pool (blocking, rollback on release, reconnect),
+ * transactions and migrations. */
 #include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -356,6 +357,92 @@ test_pool_threads(void **state)
 	sa_pool_free(p);
 }
 
+/* The pid in STATE/pgdata/postmaster.pid, or -1 without one. */
+static long
+postmaster_pid(void)
+{
+	char path[256];
+	long pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/pgdata/postmaster.pid", env.dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = -1;
+	fclose(f);
+	return pid;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* kill -9 of the postmaster: a new one is started on the same data and
+ * socket, and a pool connection gets back to it by reconnecting. */
+static void
+test_supervised_restart(void **state)
+{
+	const char *ci = sa_embedded_conninfo(env.emb);
+	struct sa_pool *p = sa_pool_new(ci, 1, true);
+	struct sa_conn *c = NULL;
+	long pm = postmaster_pid(), now = -1;
+	int64_t t0;
+
+	(void)state;
+	assert_non_null(p);
+	assert_true(pm > 0);
+	assert_int_equal(kill((pid_t)pm, SIGKILL), 0);
+	t0 = now_ms();
+	/* Reaped by the supervisor, not left a zombie. */
+	while (kill((pid_t)pm, 0) == 0 && now_ms() - t0 < 5000)
+		usleep(20 * 1000);
+	assert_int_not_equal(kill((pid_t)pm, 0), 0);
+	for (;;) {
+		assert_true(now_ms() - t0 < 20000);
+		now = postmaster_pid();
+		if (now > 0 && now != pm && (c = sa_pool_acquire(p)) != NULL)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_int_equal(sa_test_sql(c,
+	                     "SELECT count(*) FROM accounts "
+	                     "WHERE thumbprint = 'tx-1'"),
+	    1);
+	sa_pool_release(p, c);
+	sa_pool_free(p);
+}
+
+/* A postmaster that dies while the cluster is being stopped is not
+ * started again, and the stop does not wait for the restart pause. The
+ * next start finds its stale postmaster.pid. Replaces env.emb. */
+static void
+test_no_restart_while_stopping(void **state)
+{
+	long pm = postmaster_pid();
+	int64_t t0;
+
+	(void)state;
+	assert_true(pm > 0);
+	assert_int_equal(kill((pid_t)pm, SIGKILL), 0);
+	usleep(50 * 1000);
+	t0 = now_ms();
+	sa_embedded_stop(env.emb);
+	env.emb = NULL;
+	assert_true(now_ms() - t0 < 2000);
+	sleep(1); /* longer than the first pause before a restart */
+	assert_int_equal(postmaster_pid(), pm); /* stale, not replaced */
+	env.emb = sa_embedded_start(env.dir, "postgres");
+	assert_non_null(env.emb);
+	assert_int_not_equal(postmaster_pid(), pm);
+}
+
 /* A pid that was just used and is now free. */
 static pid_t
 dead_pid(void)
@@ -484,6 +571,8 @@ main(void)
 	    cmocka_unit_test(test_pool_reconnect),
 	    cmocka_unit_test(test_start_fails),
 	    cmocka_unit_test(test_start_unreachable),
+	    cmocka_unit_test(test_supervised_restart),
+	    cmocka_unit_test(test_no_restart_while_stopping),
 	    cmocka_unit_test(test_restart_stale_pid),
 	};
 
