@@ -70,18 +70,79 @@ sa_conn_setup(struct sa_conn *c)
 	    c, "SET synchronous_commit = off", "synchronous_commit");
 }
 
+/* What sa_conn_open() sets unless the connection string or the
+ * environment (PGCONNECT_TIMEOUT) does: seconds a connection attempt may
+ * take per address, and milliseconds data sent may stay unacknowledged
+ * before the connection counts as lost (TCP only). */
+#define SA_CONNECT_TIMEOUT "5"
+#define SA_TCP_USER_TIMEOUT "15000"
+
+/* The keywords and values (NULL-terminated) for PQconnectdbParams() with
+ * expand_dbname: the defaults above that the connection string leaves
+ * unset, the string itself, and the fallback application name. */
+#define SA_CONN_PARAMS_MAX 8
+struct sa_conn_params {
+	const char *keys[SA_CONN_PARAMS_MAX];
+	const char *vals[SA_CONN_PARAMS_MAX]; /* lent */
+};
+
+/* Whether option KEY has a value in OPTS (NULL: none has). */
+static bool
+sa_opt_is_set(const PQconninfoOption *opts, const char *key)
+{
+	for (; opts != NULL && opts->keyword != NULL; opts++)
+		if (strcmp(opts->keyword, key) == 0)
+			return opts->val != NULL && opts->val[0] != '\0';
+	return false;
+}
+
+/* Fills P for CONNINFO, which must outlive P. */
+static void
+sa_conn_params_init(struct sa_conn_params *p, const char *conninfo)
+{
+	/* Without these, a server that stops answering holds a connection
+	 * attempt, or a statement whose packets go unacknowledged, for as
+	 * long as the operating system's TCP timeouts: minutes. */
+	static const char *const defaults[][2] = {
+	    {"connect_timeout", SA_CONNECT_TIMEOUT},
+	    {"tcp_user_timeout", SA_TCP_USER_TIMEOUT},
+	};
+	/* NULL when CONNINFO does not parse: a plain database name, or
+	 * garbage that the connection attempt reports. */
+	PQconninfoOption *given = PQconninfoParse(conninfo, NULL);
+	/* The environment's values (PGCONNECT_TIMEOUT); NULL if no memory. */
+	PQconninfoOption *env = PQconndefaults();
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		if (sa_opt_is_set(given, defaults[i][0]) ||
+		    sa_opt_is_set(env, defaults[i][0]))
+			continue;
+		p->keys[n] = defaults[i][0];
+		p->vals[n++] = defaults[i][1];
+	}
+	/* After the defaults, which it would override (libpq keeps the last
+	 * value given); expand_dbname: a key=value string or a URI. */
+	p->keys[n] = "dbname";
+	p->vals[n++] = conninfo;
+	p->keys[n] = "fallback_application_name";
+	p->vals[n++] = "cobble";
+	p->keys[n] = NULL;
+	p->vals[n] = NULL;
+	PQconninfoFree(given);
+	PQconninfoFree(env);
+}
+
 struct sa_conn *
 sa_conn_open(const char *conninfo, bool synchronous_commit)
 {
-	/* expand_dbname: CONNINFO may be a key=value string or a URI. */
-	const char *const keys[] = {
-	    "dbname", "fallback_application_name", NULL};
-	const char *const vals[] = {conninfo, "cobble", NULL};
+	struct sa_conn_params params;
 	struct sa_conn *c = NULL, *ret = NULL;
 
+	sa_conn_params_init(&params, conninfo);
 	c = cb_calloc(1, sizeof(*c));
 	c->synchronous_commit = synchronous_commit;
-	c->pg = PQconnectdbParams(keys, vals, 1);
+	c->pg = PQconnectdbParams(params.keys, params.vals, 1);
 	if (c->pg == NULL) {
 		cb_log(LOG_ERR, "sa: connect: out of memory");
 		goto out;
@@ -133,6 +194,8 @@ sa_conn_alive(struct sa_conn *c)
 	return PQstatus(c->pg) == CONNECTION_OK;
 }
 
+/* One attempt, with the options of the first connection: bounded by
+ * connect_timeout per address (sa_conn_params_init()). */
 static int
 sa_conn_reset(struct sa_conn *c)
 {
