@@ -20,6 +20,10 @@
 /* How often the database is looked at without a notification (expired
  * leases of a crashed instance, a lost notification). */
 #define RA_IDLE_WAIT_MS 1000
+/* Tries at storing a validation outcome, and the pauses between them
+ * (2 s in all: a lost connection, a database restarting). */
+#define RA_RECORD_TRIES 3
+static const int ra_record_pause_ms[RA_RECORD_TRIES - 1] = {500, 1500};
 
 struct ra_worker {
 	struct wfe_ctx *ctx;
@@ -123,39 +127,99 @@ ra_problem_text(const struct cb_problem *prob)
 	return text;
 }
 
-static void
-ra_record(
-    struct ra_worker *w, const struct sa_task *t, const struct va_result *res)
+/* One try at storing the outcome, with ERR the problem document text
+ * (NULL when valid). SA_OK, or SA_CONFLICT when the challenge was no
+ * longer processing (finished meanwhile: nothing to store); SA_ERR if the
+ * database could not be reached or the statement failed. */
+static int
+ra_record_once(struct ra_worker *w, const struct sa_task *t,
+    const struct va_result *res, const char *err)
 {
 	const struct cb_config *cfg = w->ctx->cfg;
 	struct sa_conn *db = sa_pool_acquire(w->ctx->pool);
-	char *err = res->valid ? NULL : ra_problem_text(&res->prob);
 	struct sa_authz after = {0};
 	int rc;
 
-	if (db == NULL) {
-		cb_log(LOG_ERR, "chall=%" PRId64 " cannot record: no database",
-		    t->challenge_id);
-		goto out;
-	}
+	if (db == NULL)
+		return SA_ERR;
 	rc = sa_task_finish(db, t, res->valid, err, res->record_json,
 	    time(NULL) + cfg->valid_authz_lifetime, &after);
 	if (rc != SA_OK && rc != SA_CONFLICT)
-		cb_log(LOG_ERR, "chall=%" PRId64 " cannot record the outcome",
-		    t->challenge_id);
+		rc = SA_ERR;
 	else if (after.id != 0)
 		wfe_authzcache_put(&w->ctx->authzs, &after);
 	else /* no copy: what was cached before is out of date */
 		wfe_authzcache_forget(&w->ctx->authzs, t->authz_id);
 	sa_authz_clear(&after);
+	sa_pool_release(w->ctx->pool, db);
+	return rc;
+}
+
+/* Sleeps MS unless the server is stopping; false if it is. */
+static bool
+ra_pause(struct wfe_ctx *ctx, int ms)
+{
+	struct timespec step = {0, 50 * 1000000L};
+
+	for (int slept = 0; slept < ms; slept += 50) {
+		if (atomic_load(&ctx->stopping))
+			return false;
+		nanosleep(&step, NULL);
+	}
+	return !atomic_load(&ctx->stopping);
+}
+
+/* Gives back the lease of T, whose outcome could not be stored, so that
+ * any instance's worker validates it again now rather than when the
+ * lease ends. */
+static void
+ra_give_back(struct ra_worker *w, const struct sa_task *t)
+{
+	struct sa_conn *db = sa_pool_acquire(w->ctx->pool);
+
+	if (db != NULL && sa_task_release(db, t->challenge_id) == SA_OK)
+		cb_log(LOG_ERR,
+		    "chall=%" PRId64 " cannot record the outcome: dropped, "
+		    "lease given back for another validation",
+		    t->challenge_id);
+	else
+		cb_log(LOG_ERR,
+		    "chall=%" PRId64 " cannot record the outcome: dropped, "
+		    "validated again when its lease ends (%d s)",
+		    t->challenge_id, RA_LEASE_SECONDS);
+	sa_pool_release(w->ctx->pool, db);
+}
+
+/* Stores the outcome of T. A database restarting or a connection lost
+ * gets RA_RECORD_TRIES tries, RA_RECORD_PAUSE_MS apart; then the outcome
+ * is dropped and the task handed back to the queue. */
+static void
+ra_record(
+    struct ra_worker *w, const struct sa_task *t, const struct va_result *res)
+{
+	char *err = res->valid ? NULL : ra_problem_text(&res->prob);
+	int rc = SA_ERR;
+
+	for (int i = 0; i < RA_RECORD_TRIES; i++) {
+		if (i > 0 && !ra_pause(w->ctx, ra_record_pause_ms[i - 1]))
+			break;
+		rc = ra_record_once(w, t, res, err);
+		if (rc != SA_ERR)
+			break;
+		cb_log(LOG_WARNING,
+		    "chall=%" PRId64
+		    " cannot record the outcome (try %d of %d)",
+		    t->challenge_id, i + 1, RA_RECORD_TRIES);
+	}
+	if (rc == SA_ERR)
+		ra_give_back(w, t);
 	cb_log(LOG_NOTICE,
 	    "validation chall=%" PRId64 " acct=%" PRId64 " type=%s ident=%s "
-	    "result=%s problem=%s",
+	    "result=%s problem=%s recorded=%s",
 	    t->challenge_id, t->account_id, t->type, t->ident.value,
 	    res->valid ? "valid" : "invalid",
-	    res->valid ? "none" : cb_prob_type_name(res->prob.type));
-out:
-	sa_pool_release(w->ctx->pool, db);
+	    res->valid ? "none" : cb_prob_type_name(res->prob.type),
+	    rc == SA_ERR ? "no" : "yes");
 	free(err);
 }
 

@@ -691,7 +691,118 @@ def test_database_down_and_back(ext, pg, acct_ext):
 	assert ext.alive()
 
 
-# ---- 4: the embedded cluster after kill -9 ----
+# ---- 4: a validation outcome that cannot be stored at once ----
+
+# Validation takes this long here, so that a fault can be set up before
+# the outcome is stored.
+REC_DELAY_MS = 1000
+
+# Fault injection: while a row of test_fault lasts, storing any
+# validation outcome fails (a statement error, as when the database
+# restarts under the worker), whatever else is written.
+FAULT_SQL = """
+CREATE TABLE IF NOT EXISTS test_fault (until timestamptz NOT NULL);
+CREATE OR REPLACE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF NEW.status IN ('valid', 'invalid') AND EXISTS (SELECT 1 FROM
+	    test_fault WHERE until > clock_timestamp()) THEN
+		RAISE EXCEPTION 'injected fault';
+	END IF;
+	RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS test_fault ON challenges;
+CREATE TRIGGER test_fault BEFORE UPDATE ON challenges FOR EACH ROW
+    EXECUTE FUNCTION test_fault();
+"""
+
+
+@pytest.fixture(scope="module")
+def rec(request, pg, dns):
+	"""An instance on database cobblerec of the external cluster whose
+	validations take REC_DELAY_MS, with the fault trigger installed."""
+	before = request.session.testsfailed
+	pg.psql("CREATE DATABASE cobblerec", db="postgres")
+	node = Node(dns, "stor-rec", {"storage": {"dsn": pg.dsn("cobblerec")},
+	    "validator": {"test_delay_ms": REC_DELAY_MS}})
+	node.start()
+	pg.psql(FAULT_SQL, db="cobblerec")
+	node.h01 = Http01Server(node.config["validator"]["http01_port"])
+	node.acct = client(node)
+	node.acct.register()
+	yield node
+	node.h01.close()
+	failed = request.session.testsfailed != before
+	try:
+		if node.alive():
+			node.stop()
+	finally:
+		node.cleanup(keep=failed)
+
+
+def _validate_with_fault(node, pg, name, fault_ms):
+	"""Answers the challenge of a new order for NAME; right away, storing
+	outcomes starts failing for FAULT_MS. Returns (challenge id, the
+	authorization at the end, seconds from the answer to valid)."""
+	c = node.acct
+	r = c.new_order([name])
+	assert r.status_code == 201, r.text
+	authz = r.json()["authorizations"][0]
+	r = c.get(authz)
+	ch = [x for x in r.json()["challenges"] if x["type"] == "http-01"][0]
+	node.h01.tokens[ch["token"]] = key_authorization(ch["token"], c.key)
+	r = c.post(ch["url"], {})
+	t0 = time.monotonic()
+	assert r.status_code == 200 and r.json()["status"] == "processing", \
+	    r.text
+	pg.psql("INSERT INTO test_fault VALUES (clock_timestamp() + "
+	    "interval '%d milliseconds')" % fault_ms, db="cobblerec")
+	assert time.monotonic() - t0 < REC_DELAY_MS / 1000 - 0.3, \
+	    "fault set up too late"
+	r = c.poll(authz, timeout=30)
+	took = time.monotonic() - t0
+	assert r.json()["status"] == "valid", r.text
+	return int(ch["url"].rsplit("/", 1)[1]), r, took
+
+
+def test_record_retried(rec, pg):
+	"""Storing the outcome fails for a moment (the first of three tries,
+	2 s apart in all): it is stored on a later try, not dropped to wait
+	for the 120 s lease."""
+	chall, r, took = _validate_with_fault(rec, pg, "rec1.cobble.test",
+	    1700)
+	assert took < 8, "valid only after %.1f s" % took
+	log = rec.inst.log_text()
+	assert "chall=%d cannot record the outcome (try 1 of 3)" % chall in \
+	    log, rec.inst.log_tail()
+	assert "validation chall=%d " % chall in log
+	assert "chall=%d cannot record the outcome: dropped" % chall \
+	    not in log
+	assert log.count("validation chall=%d " % chall) == 1
+	assert " recorded=yes" in log
+
+
+def test_record_given_up_releases_lease(rec, pg):
+	"""Storing fails on every try: the outcome is dropped and the lease
+	given back, so a worker validates the challenge again at once (not
+	when the 120 s lease ends), and that outcome is stored."""
+	chall, r, took = _validate_with_fault(rec, pg, "rec2.cobble.test",
+	    3500)
+	assert took < 15, "valid only after %.1f s" % took
+	log = rec.inst.log_text()
+	for i in (1, 2, 3):
+		assert "chall=%d cannot record the outcome (try %d of 3)" % (
+		    chall, i) in log, rec.inst.log_tail()
+	assert "chall=%d cannot record the outcome: dropped, lease given " \
+	    "back" % chall in log, rec.inst.log_tail()
+	lines = [l for l in log.splitlines()
+	    if "validation chall=%d " % chall in l]
+	assert len(lines) >= 2, lines
+	assert lines[0].endswith(" recorded=no"), lines
+	assert lines[-1].endswith(" recorded=yes"), lines
+
+
+# ---- 5: the embedded cluster after kill -9 ----
 
 def _postmaster_pid(node):
 	path = os.path.join(node.state, "pgdata", "postmaster.pid")
