@@ -775,10 +775,11 @@ sa_embedded_start(const char *state_dir, const char *run_as)
 		goto out;
 	e->conninfo = cb_asprintf("host=%s dbname=cobble user=postgres", host);
 	e->s.ra.user = NULL; /* the caller's */
-	if (sa_emb_supervise_start(e) != 0)
-		goto out;
+	/* Before the supervisor, which owns e->pid from then on. */
 	cb_log(LOG_INFO, "sa: embedded PostgreSQL running, pid %ld, in %s",
 	    (long)e->pid, e->s.pgdata);
+	if (sa_emb_supervise_start(e) != 0)
+		goto out;
 	ret = e;
 	e = NULL;
 out:
