@@ -637,6 +637,16 @@ def utcnow():
 	    microsecond=0)
 
 
+def assert_validity(acct, got, nb, na):
+	"""The order echoes notBefore NB and notAfter NA, and they are exactly
+	the issued certificate's validity."""
+	o = acct.get(got["order"]).json()
+	assert (o["notBefore"], o["notAfter"]) == (rfc3339(nb), rfc3339(na)), o
+	cert = x509.load_der_x509_certificate(got["der"])
+	assert cert.not_valid_before == nb.replace(tzinfo=None)
+	assert cert.not_valid_after == na.replace(tzinfo=None)
+
+
 def test_order_validity_in_policy(cobble, acct, h01):
 	# RFC 8555 7.4: requested notBefore/notAfter within the profile are
 	# echoed in the order and are exactly the certificate's validity.
@@ -644,11 +654,7 @@ def test_order_validity_in_policy(cobble, acct, h01):
 	na = nb + datetime.timedelta(days=10)
 	got = issue(acct, h01, ["validity.cobble.test"], notBefore=rfc3339(nb),
 	    notAfter=rfc3339(na))
-	o = acct.get(got["order"]).json()
-	assert (o["notBefore"], o["notAfter"]) == (rfc3339(nb), rfc3339(na)), o
-	cert = x509.load_der_x509_certificate(got["der"])
-	assert cert.not_valid_before == nb.replace(tzinfo=None)
-	assert cert.not_valid_after == na.replace(tzinfo=None)
+	assert_validity(acct, got, nb, na)
 
 
 def test_order_validity_limits(cobble, acct, h01):
@@ -660,11 +666,7 @@ def test_order_validity_limits(cobble, acct, h01):
 	got = issue(acct, h01, ["validity-edge.cobble.test"],
 	    notBefore=nb.astimezone(offset).isoformat(),
 	    notAfter=rfc3339(na))
-	o = acct.get(got["order"]).json()
-	assert (o["notBefore"], o["notAfter"]) == (rfc3339(nb), rfc3339(na)), o
-	cert = x509.load_der_x509_certificate(got["der"])
-	assert cert.not_valid_before == nb.replace(tzinfo=None)
-	assert cert.not_valid_after == na.replace(tzinfo=None)
+	assert_validity(acct, got, nb, na)
 
 
 # Requested validities out of policy (server/ra_order.c:
