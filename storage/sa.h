@@ -81,6 +81,13 @@ struct sa_pool *sa_pool_new(
     const char *conninfo, int size, bool synchronous_commit);
 /* Closes every connection and frees P; NULL is fine. */
 void sa_pool_free(struct sa_pool *p);
+/* Group commit: from now on the writes that commit alone at the busiest
+ * steps of an issuance (newOrder, the challenge answer, the validation
+ * outcome) go to one extra connection, which commits those of many
+ * requests at once; each request still returns only once its write is
+ * durable. Call before the first sa_pool_acquire(). SA_OK or SA_ERR
+ * (logged). */
+int sa_pool_group_commit(struct sa_pool *p, const char *conninfo) CB_MUSTCHECK;
 /* Borrows a connection, waiting while all are in use. A connection found
  * broken is re-established; NULL if that fails (the caller answers
  * serverInternal). Thread-safe. */

@@ -21,6 +21,7 @@ static const struct sa_stmt sa_account_insert_stmt = {
     "INSERT INTO accounts (jwk, thumbprint, contact)"
     " VALUES ($1::text, $2::text, $3::text) RETURNING id",
     3,
+    false,
 };
 
 static const struct sa_stmt sa_account_get_stmt = {
@@ -28,6 +29,7 @@ static const struct sa_stmt sa_account_get_stmt = {
     "sa_account_get",
     "SELECT " SA_ACCOUNT_COLS " FROM accounts WHERE id = $1::bigint",
     1,
+    false,
 };
 
 static const struct sa_stmt sa_account_get_by_thumbprint_stmt = {
@@ -35,6 +37,7 @@ static const struct sa_stmt sa_account_get_by_thumbprint_stmt = {
     "sa_account_get_by_thumbprint",
     "SELECT " SA_ACCOUNT_COLS " FROM accounts WHERE thumbprint = $1::text",
     1,
+    false,
 };
 
 static const struct sa_stmt sa_account_update_contact_stmt = {
@@ -43,6 +46,7 @@ static const struct sa_stmt sa_account_update_contact_stmt = {
     "WITH u AS (UPDATE accounts SET contact = $2::text"
     "  WHERE id = $1::bigint RETURNING id)" SA_ACCOUNT_NOTIFY,
     2,
+    false,
 };
 
 static const struct sa_stmt sa_account_deactivate_stmt = {
@@ -52,6 +56,7 @@ static const struct sa_stmt sa_account_deactivate_stmt = {
     "  WHERE id = $1::bigint AND status = 'valid' RETURNING "
     "id)" SA_ACCOUNT_NOTIFY,
     1,
+    false,
 };
 
 static const struct sa_stmt sa_account_change_key_stmt = {
@@ -60,6 +65,7 @@ static const struct sa_stmt sa_account_change_key_stmt = {
     "WITH u AS (UPDATE accounts SET jwk = $2::text, thumbprint = $3::text"
     "  WHERE id = $1::bigint RETURNING id)" SA_ACCOUNT_NOTIFY,
     3,
+    false,
 };
 
 static const struct sa_stmt sa_account_orders_stmt = {
@@ -68,6 +74,7 @@ static const struct sa_stmt sa_account_orders_stmt = {
     "SELECT id FROM orders WHERE account_id = $1::bigint"
     " AND id > $2::bigint ORDER BY id LIMIT $3::integer",
     3,
+    false,
 };
 
 void

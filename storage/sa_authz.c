@@ -22,6 +22,7 @@ static const struct sa_stmt sa_authz_get_stmt = {
     " FROM authzs a LEFT JOIN challenges c ON c.authz_id = a.id"
     " WHERE a.id = $1::bigint",
     1,
+    false,
 };
 
 const struct sa_stmt sa_authz_get_by_challenge_stmt = {
@@ -34,6 +35,7 @@ const struct sa_stmt sa_authz_get_by_challenge_stmt = {
     " WHERE a.id = (SELECT authz_id FROM challenges"
     "  WHERE id = $1::bigint)",
     1,
+    false,
 };
 
 /* One statement: the row count says whether it changed, the EXISTS
@@ -47,6 +49,7 @@ static const struct sa_stmt sa_authz_deactivate_stmt = {
     " SELECT (SELECT count(*) FROM u),"
     " EXISTS (SELECT 1 FROM authzs WHERE id = $1::bigint)",
     1,
+    false,
 };
 
 static const struct sa_stmt sa_authz_find_valid_stmt = {
@@ -58,6 +61,7 @@ static const struct sa_stmt sa_authz_find_valid_stmt = {
     " AND expires > to_timestamp($5::double precision)"
     " ORDER BY id DESC LIMIT 1",
     5,
+    false,
 };
 
 static const struct sa_stmt sa_challenge_get_stmt = {
@@ -65,6 +69,7 @@ static const struct sa_stmt sa_challenge_get_stmt = {
     "sa_challenge_get",
     "SELECT " SA_CHALLENGE_COLS " FROM challenges c WHERE c.id = $1::bigint",
     1,
+    false,
 };
 
 /* Serializes sa_challenge_begin() per authorization: the next statement
@@ -81,6 +86,7 @@ static const struct sa_stmt sa_challenge_lock_authz_stmt = {
     "SELECT a.id FROM authzs a JOIN challenges c ON c.authz_id = a.id"
     " WHERE c.id = $1::bigint FOR UPDATE OF a",
     1,
+    true,
 };
 
 static const struct sa_stmt sa_challenge_begin_stmt = {
@@ -106,6 +112,7 @@ static const struct sa_stmt sa_challenge_begin_stmt = {
     " SELECT (SELECT pg_notify('" SA_QUEUE_CHANNEL "', u.id::text)"
     "  WHERE $2::integer = 0) IS NULL FROM u",
     3,
+    false,
 };
 
 void

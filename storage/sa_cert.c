@@ -26,6 +26,7 @@ static const struct sa_stmt sa_cert_insert_stmt = {
     "  WHERE id = $3::bigint)"
     " SELECT 1 FROM c",
     8,
+    false,
 };
 
 static const struct sa_stmt sa_cert_get_stmt = {
@@ -38,6 +39,7 @@ static const struct sa_stmt sa_cert_get_stmt = {
     " floor(extract(epoch FROM revoked_at))::bigint, revoked_reason"
     " FROM certificates WHERE serial = $1::text",
     1,
+    false,
 };
 
 static const struct sa_stmt sa_cert_revoke_stmt = {
@@ -49,6 +51,7 @@ static const struct sa_stmt sa_cert_revoke_stmt = {
     " SELECT (SELECT count(*) FROM u),"
     " EXISTS (SELECT 1 FROM certificates WHERE serial = $1::text)",
     2,
+    false,
 };
 
 void

@@ -76,7 +76,7 @@ struct sa_cmd {
 
 /* Up to BEGIN, then a preparation and an execution per item, then up to
  * COMMIT. */
-#define SA_BATCH_CMDS (2 + 2 * SA_BATCH_MAX)
+#define SA_RUN_CMDS (2 + 2 * SA_RUN_MAX)
 
 /* Queues the commands of a batch and the Sync that ends it; CMDS and
  * *NCMD say what was queued, even when a send fails. */
@@ -174,16 +174,39 @@ sa_batch_check(struct sa_conn *c, const struct sa_batch_item *items,
 	return SA_OK;
 }
 
+/* Whether ITEMS hold a statement that may share its commit. */
+static bool
+sa_batch_grouped(const struct sa_batch_item *items, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (items[i].st->grouped)
+			return true;
+	return false;
+}
+
 int
 sa_exec_batch(struct sa_conn *c, const struct sa_batch_item *items, int n,
     PGresult **outs)
 {
-	struct sa_cmd cmds[SA_BATCH_CMDS];
-	PGresult *res[SA_BATCH_CMDS] = {NULL};
-	int ncmd = 0, rc = SA_ERR;
-
 	if (n < 1 || n > SA_BATCH_MAX) {
 		cb_log(LOG_ERR, "sa: batch of %d statements", n);
+		return SA_ERR;
+	}
+	if (c->group != NULL && !sa_in_tx(c) && sa_batch_grouped(items, n))
+		return sa_group_exec(c->group, items, n, outs);
+	return sa_batch_run(c, items, n, outs);
+}
+
+int
+sa_batch_run(struct sa_conn *c, const struct sa_batch_item *items, int n,
+    PGresult **outs)
+{
+	struct sa_cmd cmds[SA_RUN_CMDS];
+	PGresult *res[SA_RUN_CMDS] = {NULL};
+	int ncmd = 0, rc = SA_ERR;
+
+	if (n < 1 || n > SA_RUN_MAX) {
+		cb_log(LOG_ERR, "sa: run of %d statements", n);
 		return SA_ERR;
 	}
 	for (int i = 0; i < n; i++)
@@ -226,7 +249,7 @@ sa_exec(struct sa_conn *c, const struct sa_stmt *st, const char *const *vals,
 
 	*out = NULL;
 	if ((c->prepared & (UINT64_C(1) << st->id)) == 0 || c->begin_pending ||
-	    c->commit_pending)
+	    c->commit_pending || (st->grouped && c->group != NULL))
 		return sa_exec_batch(c, &item, 1, out);
 	r = PQexecPrepared(c->pg, st->name, st->nparams, vals, lens, fmts, 0);
 	rc = sa_result_check(c, r, st->name);

@@ -50,6 +50,10 @@ struct sa_stmt {
 	const char *name; /* the prepared statement's name */
 	const char *sql;
 	int nparams;
+	/* A write that commits on its own at the hottest points of an
+	 * issuance: outside a transaction, a batch holding one shares its
+	 * commit with other requests' (sa_group.c). */
+	bool grouped;
 };
 
 /* One libpq connection. Used by one thread at a time (the pool hands it
@@ -64,6 +68,8 @@ struct sa_conn {
 	/* sa_tx_commit_with_next() was called: COMMIT goes out right after
 	 * the next statement, in the same round trip. */
 	bool commit_pending;
+	/* Lent by the pool: where grouped batches go (NULL: nowhere). */
+	struct sa_group *group;
 };
 
 /* The LISTEN/NOTIFY channels: validation work queued for any worker,
@@ -110,6 +116,38 @@ struct sa_batch_item {
  * that failed, as sa_exec() classifies it, and every OUTS[i] NULL. */
 int sa_exec_batch(struct sa_conn *c, const struct sa_batch_item *items, int n,
     PGresult **outs) CB_MUSTCHECK;
+
+/* The most statements sa_batch_run() takes: a group of batches. */
+#define SA_RUN_MAX 64
+
+/* sa_exec_batch() for up to SA_RUN_MAX statements, on C itself: never
+ * handed to a group. */
+int sa_batch_run(struct sa_conn *c, const struct sa_batch_item *items, int n,
+    PGresult **outs) CB_MUSTCHECK;
+
+/* ---- group commit (sa_group.c) ---- */
+
+/* One connection and its thread, running the grouped batches of many
+ * requests in one transaction each time: one commit, one WAL flush and
+ * one backend wake-up for all of them. */
+struct sa_group;
+
+/* Opens the group's connection and starts its thread; NULL on failure
+ * (logged). */
+struct sa_group *sa_group_new(const char *conninfo, bool synchronous_commit);
+/* Runs what is queued, then stops the thread and closes the connection. */
+void sa_group_free(struct sa_group *g);
+/* sa_exec_batch() through G: waits until the group holding ITEMS has
+ * committed (or failed) and returns as sa_exec_batch() does. */
+int sa_group_exec(struct sa_group *g, const struct sa_batch_item *items, int n,
+    PGresult **outs) CB_MUSTCHECK;
+/* How many groups G has run, and how many batches they held. */
+void sa_group_counts(struct sa_group *g, uint64_t *groups, uint64_t *batches);
+
+/* Whether C still has a session (sa_pool.c). */
+bool sa_conn_alive(struct sa_conn *c);
+/* Reconnects C once; SA_OK or SA_ERR (logged). */
+int sa_conn_reset(struct sa_conn *c);
 
 /* Shared with sa_task_finish(): the authorization of challenge $1 with
  * its challenges, read into an sa_authz by sa_authz_read(). */

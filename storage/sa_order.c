@@ -97,6 +97,7 @@ static const struct sa_stmt sa_order_insert_stmt = {
     " UNION ALL SELECT pend.id, NULL, NULL, NULL, NULL, NULL, NULL"
     "  FROM pend WHERE $14::bigint IS NOT NULL",
     15,
+    true,
 };
 
 /* One row per authorization with its position in the request (placed
@@ -121,6 +122,7 @@ static const struct sa_stmt sa_order_get_stmt = {
     "sa_order_get",
     SA_ORDER_SELECT,
     1,
+    false,
 };
 
 static const struct sa_stmt sa_order_get_for_update_stmt = {
@@ -128,6 +130,7 @@ static const struct sa_stmt sa_order_get_for_update_stmt = {
     "sa_order_get_for_update",
     SA_ORDER_SELECT " FOR UPDATE OF o",
     1,
+    false,
 };
 
 static const struct sa_stmt sa_order_find_pending_stmt = {
@@ -135,6 +138,7 @@ static const struct sa_stmt sa_order_find_pending_stmt = {
     "sa_order_find_pending",
     SA_PENDING_ORDER_SQL("$3"),
     3,
+    false,
 };
 
 static const struct sa_stmt sa_order_set_invalid_stmt = {
@@ -143,6 +147,7 @@ static const struct sa_stmt sa_order_set_invalid_stmt = {
     "UPDATE orders SET status = 'invalid', error = $2::text"
     " WHERE id = $1::bigint",
     2,
+    false,
 };
 
 void

@@ -12,6 +12,8 @@
 struct sa_pool {
 	int size;
 	struct sa_conn **conns; /* all SIZE connections, owned */
+	bool synchronous_commit;
+	struct sa_group *group; /* owned; NULL without group commit */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* signalled when a connection is returned */
 	/* guards: idle, nidle */
@@ -174,7 +176,7 @@ sa_conn_close(struct sa_conn *c)
  * unless the server is closing it; reading then surfaces the message and
  * the EOF, and libpq marks the connection bad. A connection a failed batch
  * left in pipeline mode counts as lost: resetting it is the way out. */
-static bool
+bool
 sa_conn_alive(struct sa_conn *c)
 {
 	struct pollfd pfd;
@@ -196,7 +198,7 @@ sa_conn_alive(struct sa_conn *c)
 
 /* One attempt, with the options of the first connection: bounded by
  * connect_timeout per address (sa_conn_params_init()). */
-static int
+int
 sa_conn_reset(struct sa_conn *c)
 {
 	cb_log(LOG_WARNING, "sa: database connection lost, reconnecting");
@@ -220,6 +222,7 @@ sa_pool_new(const char *conninfo, int size, bool synchronous_commit)
 	p = cb_calloc(1, sizeof(*p));
 	p->conns = cb_calloc((size_t)size, sizeof(*p->conns));
 	p->idle = cb_calloc((size_t)size, sizeof(*p->idle));
+	p->synchronous_commit = synchronous_commit;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	for (; p->size < size; p->size++) {
@@ -240,6 +243,7 @@ sa_pool_free(struct sa_pool *p)
 {
 	if (p == NULL)
 		return;
+	sa_group_free(p->group);
 	for (int i = 0; i < p->size; i++)
 		sa_conn_close(p->conns[i]);
 	pthread_cond_destroy(&p->cv);
@@ -247,6 +251,20 @@ sa_pool_free(struct sa_pool *p)
 	free(p->idle);
 	free(p->conns);
 	free(p);
+}
+
+int
+sa_pool_group_commit(struct sa_pool *p, const char *conninfo)
+{
+	if (p->group != NULL)
+		return SA_OK;
+	p->group = sa_group_new(conninfo, p->synchronous_commit);
+	if (p->group == NULL)
+		return SA_ERR;
+	/* Before any connection is handed out: no lock needed. */
+	for (int i = 0; i < p->size; i++)
+		p->conns[i]->group = p->group;
+	return SA_OK;
 }
 
 struct sa_conn *

@@ -26,6 +26,7 @@ static const struct sa_stmt sa_task_claim_stmt = {
     " RETURNING c.id, c.authz_id, a.account_id, c.type, c.token,"
     " a.ident_type, a.ident_value, ac.thumbprint",
     1,
+    false,
 };
 
 /* One statement, so one transaction even outside sa_tx_begin(). The
@@ -46,6 +47,7 @@ static const struct sa_stmt sa_task_finish_stmt = {
     "  RETURNING id)"
     " SELECT (SELECT count(*) FROM ch), (SELECT count(*) FROM az)",
     5,
+    true,
 };
 
 int
@@ -127,6 +129,7 @@ static const struct sa_stmt sa_task_release_stmt = {
     "UPDATE challenges SET lease_until = NULL"
     " WHERE id = $1::bigint AND status = 'processing'",
     1,
+    false,
 };
 
 int

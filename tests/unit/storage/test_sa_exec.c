@@ -22,6 +22,7 @@ static const struct sa_stmt t_insert = {
     "t_insert",
     "INSERT INTO t (k) VALUES ($1::text) RETURNING id",
     1,
+    false,
 };
 
 static const struct sa_stmt t_count = {
@@ -29,6 +30,7 @@ static const struct sa_stmt t_count = {
     "t_count",
     "SELECT count(*) FROM t WHERE k LIKE $1::text",
     1,
+    false,
 };
 
 static const struct sa_stmt t_bad = {
@@ -36,6 +38,7 @@ static const struct sa_stmt t_bad = {
     "t_bad",
     "SELECT 1 / $1::integer",
     1,
+    false,
 };
 
 static int
