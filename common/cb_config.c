@@ -95,6 +95,8 @@ struct cb_cfg_opt {
 	    0, "postgres", 1, 64, 0)                                           \
 	X("storage.synchronous_commit", CB_CFG_BOOL,                           \
 	    CB_CFG_OFF(synchronous_commit), 0, "true", 0, 0, 0)                \
+	X("storage.group_commit", CB_CFG_BOOL, CB_CFG_OFF(group_commit), 0,    \
+	    "true", 0, 0, 0)                                                   \
 	X("ca.key_type", CB_CFG_STRING, CB_CFG_OFF(ca_key_type), 0, "ecdsa",   \
 	    1, 8, 0)                                                           \
 	X("ca.name", CB_CFG_STRING, CB_CFG_OFF(ca_name), 0, "Cobble", 1,       \

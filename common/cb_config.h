@@ -39,6 +39,7 @@ struct cb_config {
 	int pool_size;           /* storage.pool_size (0 = auto) */
 	char *embedded_user;     /* storage.embedded_user */
 	bool synchronous_commit; /* storage.synchronous_commit */
+	bool group_commit;       /* storage.group_commit */
 
 	/* ca.*: the issuer hierarchy and the certificate profile. */
 	char *ca_key_type;               /* ca.key_type: "ecdsa" or "rsa" */

@@ -62,7 +62,12 @@ wfe_storage_start(struct wfe_ctx *ctx, const char *conninfo)
 	if (size == 0)
 		size = cfg->threads + cfg->va_workers + 2;
 	ctx->pool = sa_pool_new(conninfo, size, cfg->synchronous_commit);
-	return ctx->pool != NULL ? 0 : -1;
+	if (ctx->pool == NULL)
+		return -1;
+	if (cfg->group_commit &&
+	    sa_pool_group_commit(ctx->pool, conninfo) != SA_OK)
+		return -1;
+	return 0;
 }
 
 static int

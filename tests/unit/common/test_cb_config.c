@@ -66,6 +66,7 @@ assert_defaults(const struct cb_config *cfg)
 	assert_int_equal(cfg->pool_size, 0);
 	assert_string_equal(cfg->embedded_user, "postgres");
 	assert_true(cfg->synchronous_commit);
+	assert_true(cfg->group_commit);
 	assert_string_equal(cfg->ca_key_type, "ecdsa");
 	assert_string_equal(cfg->ca_name, "Cobble");
 	assert_string_equal(cfg->ca_root_cert_file, "");
@@ -138,7 +139,7 @@ static const char full_doc[] =
     " },\n"
     " \"storage\": {\"dsn\": \"host=db password=hunter2\",\n"
     "  \"pool_size\": 12, \"embedded_user\": \"cobble\",\n"
-    "  \"synchronous_commit\": false},\n"
+    "  \"synchronous_commit\": false, \"group_commit\": false},\n"
     " \"ca\": {\"key_type\": \"rsa\", \"name\": \"Example\",\n"
     "  \"root_cert\": \"/r.pem\", \"intermediate_cert\": \"/i.pem\",\n"
     "  \"intermediate_key\": \"/i.key\", \"cert_validity_days\": 30},\n"
@@ -181,6 +182,7 @@ test_full_document(void **state)
 	assert_int_equal(cfg.pool_size, 12);
 	assert_string_equal(cfg.embedded_user, "cobble");
 	assert_false(cfg.synchronous_commit);
+	assert_false(cfg.group_commit);
 	assert_string_equal(cfg.ca_key_type, "rsa");
 	assert_string_equal(cfg.ca_name, "Example");
 	assert_string_equal(cfg.ca_intermediate_key_file, "/i.key");
@@ -574,7 +576,7 @@ test_keys(void **state)
 	(void)state;
 	for (; keys[n] != NULL; n++)
 		;
-	assert_int_equal(n, 41);
+	assert_int_equal(n, 42);
 	assert_string_equal(keys[0], "state_dir");
 	assert_string_equal(keys[n - 1], "validator.test_delay_ms");
 }
