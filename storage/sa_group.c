@@ -15,6 +15,7 @@
  * connection is not retried: a commit in flight may have happened. */
 #include "sa_int.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,9 @@ sa_group_free(struct sa_group *g)
 	pthread_cond_signal(&g->work);
 	pthread_mutex_unlock(&g->mu);
 	pthread_join(g->thread, NULL);
+	cb_log(LOG_INFO,
+	    "sa: group commit ran %" PRIu64 " batches in %" PRIu64 " groups",
+	    g->batches, g->groups);
 	pthread_cond_destroy(&g->work);
 	pthread_mutex_destroy(&g->mu);
 	sa_conn_close(g->conn);
