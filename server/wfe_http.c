@@ -281,11 +281,13 @@ wfe_route(struct wfe_req *req, struct cb_problem *prob)
 struct sa_conn *
 wfe_req_db(struct wfe_req *req, struct cb_problem *prob)
 {
-	if (req->db == NULL)
+	if (req->db == NULL && !req->db_unavailable)
 		req->db = sa_pool_acquire(req->ctx->pool);
-	if (req->db == NULL)
+	if (req->db == NULL) {
+		req->db_unavailable = true;
 		cb_problem_set(prob, CB_PROB_SERVER_INTERNAL,
 		    "the database is unavailable, try again later");
+	}
 	return req->db;
 }
 

@@ -290,6 +290,9 @@ struct wfe_req {
 	struct cb_jwk account_key;
 	struct cb_problem prob; /* what was served, for the access log */
 	struct sa_conn *db;     /* borrowed from the pool until responded */
+	/* The pool could not reconnect once: the request does not wait for
+	 * a second attempt. */
+	bool db_unavailable;
 };
 
 /* The request's database connection, borrowed from the pool on first use
