@@ -20,8 +20,9 @@ sa_i64(char *buf, int64_t v)
 	return buf;
 }
 
-void
-sa_log_pgerr(const char *what, const char *msg)
+/* sa_log_pgerr() at LEVEL. */
+static void
+sa_log_pgerr_at(int level, const char *what, const char *msg)
 {
 	char line[1024];
 	size_t i;
@@ -32,7 +33,13 @@ sa_log_pgerr(const char *what, const char *msg)
 	for (i = 0; line[i] != '\0'; i++)
 		if (line[i] == '\n' || line[i] == '\r' || line[i] == '\t')
 			line[i] = ' ';
-	cb_log(LOG_ERR, "sa: %s: %s", what, line);
+	cb_log(level, "sa: %s: %s", what, line);
+}
+
+void
+sa_log_pgerr(const char *what, const char *msg)
+{
+	sa_log_pgerr_at(LOG_ERR, what, msg);
 }
 
 /* Classifies the result R of WHAT; SA_OK when it succeeded. */
@@ -57,7 +64,8 @@ sa_result_check(struct sa_conn *c, const PGresult *r, const char *what)
 		cb_log(LOG_DEBUG, "sa: %s: unique violation", what);
 		return SA_CONFLICT;
 	}
-	sa_log_pgerr(what, PQresultErrorMessage(r));
+	sa_log_pgerr_at(c->errors_rerun ? LOG_DEBUG : LOG_ERR, what,
+	    PQresultErrorMessage(r));
 	return SA_ERR;
 }
 

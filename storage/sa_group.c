@@ -84,9 +84,11 @@ sa_group_run(struct sa_conn *c, struct sa_group_job **jobs, int njobs)
 	 * round trip (sa_batch_send). */
 	c->begin_pending = true;
 	c->commit_pending = true;
+	c->errors_rerun = true;
 	rc = sa_batch_run(c, items, n, outs);
 	c->begin_pending = false;
 	c->commit_pending = false;
+	c->errors_rerun = false;
 	if (rc == SA_OK) {
 		n = 0;
 		for (int j = 0; j < njobs; j++) {

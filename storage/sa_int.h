@@ -70,6 +70,9 @@ struct sa_conn {
 	bool commit_pending;
 	/* Lent by the pool: where grouped batches go (NULL: nowhere). */
 	struct sa_group *group;
+	/* A statement's error is logged at debug only: what failed is run
+	 * again on its own, which logs it (sa_group.c). */
+	bool errors_rerun;
 };
 
 /* The LISTEN/NOTIFY channels: validation work queued for any worker,
