@@ -64,9 +64,8 @@ wfe_storage_start(struct wfe_ctx *ctx, const char *conninfo)
 	ctx->pool = sa_pool_new(conninfo, size, cfg->synchronous_commit);
 	if (ctx->pool == NULL)
 		return -1;
-	if (cfg->group_commit &&
-	    sa_pool_group_commit(ctx->pool, conninfo) != SA_OK)
-		return -1;
+	if (cfg->group_commit)
+		sa_pool_group_commit(ctx->pool);
 	return 0;
 }
 

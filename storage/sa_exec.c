@@ -201,7 +201,7 @@ sa_exec_batch(struct sa_conn *c, const struct sa_batch_item *items, int n,
 		return SA_ERR;
 	}
 	if (c->group != NULL && !sa_in_tx(c) && sa_batch_grouped(items, n))
-		return sa_group_exec(c->group, items, n, outs);
+		return sa_group_exec(c->group, c, items, n, outs);
 	return sa_batch_run(c, items, n, outs);
 }
 

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: ISC */
 /* Group commit. Each issuance makes three writes that commit on their own
  * (newOrder, the challenge answer, the validation outcome). Run one by
- * one on the requests' own connections, each pays a durable commit and
- * wakes a sleeping backend, and on a small machine those wake-ups cost
- * more than the statements. Here one thread with one connection takes
- * every such write queued while its previous group was in flight and
- * sends them as one transaction, in one round trip: one commit, one WAL
- * flush, one backend kept busy. A request returns only once its group
- * has committed, so what it answers is as durable as before.
+ * one, each pays a durable commit and a backend wake-up, and on a small
+ * machine those cost more than the statements. Here, while one request's
+ * group is in flight, the writes of other requests queue; when it is
+ * done, the first of them leads: it takes every write queued and sends
+ * them on its own connection as one transaction, in one round trip (one
+ * commit, one WAL flush). A write that finds nothing in flight runs at
+ * once, on its own connection, at no cost but a lock. A request returns
+ * only once its group has committed, so what it answers is as durable as
+ * before.
  *
  * A statement error aborts the whole group; nothing of it committed, so
  * its batches run again one by one, each as its own transaction, and
@@ -31,20 +33,18 @@ struct sa_group_job {
 	int n;
 	PGresult **outs;
 	int rc;
-	bool done;                 /* guarded by the group's mu */
-	pthread_cond_t cv;         /* signalled when done */
-	struct sa_group_job *next; /* guarded by the group's mu */
+	/* guarded by the group's mu: */
+	bool done;                 /* run by a leader; RC is set */
+	bool lead;                 /* handed the lead: run the queue */
+	struct sa_group_job *next; /* in the queue */
+	pthread_cond_t cv;         /* signalled when done or lead is set */
 };
 
 struct sa_group {
-	struct sa_conn *conn; /* owned; used by the thread only */
-	pthread_t thread;
 	pthread_mutex_t mu;
-	pthread_cond_t work; /* signalled when a job is queued or on stop */
-	/* guards: head, tail, stop, the counts, and each queued job's done
-	 * and next */
+	/* guarded by mu: */
+	bool busy; /* a leader is running a group */
 	struct sa_group_job *head, *tail;
-	bool stop;
 	uint64_t groups, batches;
 };
 
@@ -57,8 +57,8 @@ sa_group_run_each(struct sa_conn *c, struct sa_group_job **jobs, int njobs)
 		    sa_batch_run(c, jobs[j]->items, jobs[j]->n, jobs[j]->outs);
 }
 
-/* Runs JOBS as one transaction, or, when a statement fails, each on its
- * own. */
+/* Runs JOBS on C as one transaction, or, when a statement fails, each on
+ * its own. */
 static void
 sa_group_run(struct sa_conn *c, struct sa_group_job **jobs, int njobs)
 {
@@ -66,11 +66,6 @@ sa_group_run(struct sa_conn *c, struct sa_group_job **jobs, int njobs)
 	PGresult *outs[SA_RUN_MAX];
 	int n = 0, rc;
 
-	if (!sa_conn_alive(c) && sa_conn_reset(c) != SA_OK) {
-		for (int j = 0; j < njobs; j++)
-			jobs[j]->rc = SA_ERR;
-		return;
-	}
 	if (njobs == 1) {
 		sa_group_run_each(c, jobs, 1);
 		return;
@@ -111,12 +106,15 @@ sa_group_run(struct sa_conn *c, struct sa_group_job **jobs, int njobs)
 	sa_group_run_each(c, jobs, njobs);
 }
 
-/* Takes the queued jobs that fit one group; called with mu held. */
+/* After LEADER's own: the queued jobs that fit one group, into JOBS;
+ * called with mu held. Returns how many jobs the group has. */
 static int
-sa_group_take(struct sa_group *g, struct sa_group_job **jobs)
+sa_group_take(
+    struct sa_group *g, struct sa_group_job *leader, struct sa_group_job **jobs)
 {
-	int njobs = 0, n = 0;
+	int njobs = 1, n = leader->n;
 
+	jobs[0] = leader;
 	while (g->head != NULL && njobs < SA_GROUP_JOBS &&
 	    n + g->head->n <= SA_RUN_MAX) {
 		n += g->head->n;
@@ -128,54 +126,34 @@ sa_group_take(struct sa_group *g, struct sa_group_job **jobs)
 	return njobs;
 }
 
-static void *
-sa_group_main(void *arg)
+/* Ends the group of JOBS: wakes its other members and hands the lead to
+ * the first job queued meanwhile; called with mu held. */
+static void
+sa_group_finish(struct sa_group *g, struct sa_group_job **jobs, int njobs)
 {
-	struct sa_group *g = arg;
-	struct sa_group_job *jobs[SA_GROUP_JOBS];
-	int njobs;
+	struct sa_group_job *next = g->head;
 
-	pthread_mutex_lock(&g->mu);
-	for (;;) {
-		while (g->head == NULL && !g->stop)
-			pthread_cond_wait(&g->work, &g->mu);
-		if (g->head == NULL)
-			break; /* stopping, and nothing left to run */
-		njobs = sa_group_take(g, jobs);
-		g->groups++;
-		g->batches += (uint64_t)njobs;
-		pthread_mutex_unlock(&g->mu);
-		sa_group_run(g->conn, jobs, njobs);
-		pthread_mutex_lock(&g->mu);
-		for (int j = 0; j < njobs; j++) {
-			jobs[j]->done = true;
-			pthread_cond_signal(&jobs[j]->cv);
-		}
+	for (int j = 1; j < njobs; j++) {
+		jobs[j]->done = true;
+		pthread_cond_signal(&jobs[j]->cv);
 	}
-	pthread_mutex_unlock(&g->mu);
-	return NULL;
+	if (next == NULL) {
+		g->busy = false;
+		return;
+	}
+	g->head = next->next;
+	if (g->head == NULL)
+		g->tail = NULL;
+	next->lead = true;
+	pthread_cond_signal(&next->cv);
 }
 
 struct sa_group *
-sa_group_new(const char *conninfo, bool synchronous_commit)
+sa_group_new(void)
 {
 	struct sa_group *g = cb_calloc(1, sizeof(*g));
 
-	g->conn = sa_conn_open(conninfo, synchronous_commit);
-	if (g->conn == NULL) {
-		free(g);
-		return NULL;
-	}
 	pthread_mutex_init(&g->mu, NULL);
-	pthread_cond_init(&g->work, NULL);
-	if (pthread_create(&g->thread, NULL, sa_group_main, g) != 0) {
-		cb_log(LOG_ERR, "sa: cannot start the group commit thread");
-		pthread_cond_destroy(&g->work);
-		pthread_mutex_destroy(&g->mu);
-		sa_conn_close(g->conn);
-		free(g);
-		return NULL;
-	}
 	return g;
 }
 
@@ -184,43 +162,47 @@ sa_group_free(struct sa_group *g)
 {
 	if (g == NULL)
 		return;
-	pthread_mutex_lock(&g->mu);
-	g->stop = true;
-	pthread_cond_signal(&g->work);
-	pthread_mutex_unlock(&g->mu);
-	pthread_join(g->thread, NULL);
 	cb_log(LOG_INFO,
 	    "sa: group commit ran %" PRIu64 " batches in %" PRIu64 " groups",
 	    g->batches, g->groups);
-	pthread_cond_destroy(&g->work);
 	pthread_mutex_destroy(&g->mu);
-	sa_conn_close(g->conn);
 	free(g);
 }
 
 int
-sa_group_exec(struct sa_group *g, const struct sa_batch_item *items, int n,
-    PGresult **outs)
+sa_group_exec(struct sa_group *g, struct sa_conn *c,
+    const struct sa_batch_item *items, int n, PGresult **outs)
 {
-	struct sa_group_job job = {
-	    items, n, outs, SA_ERR, false, PTHREAD_COND_INITIALIZER, NULL};
+	struct sa_group_job job = {items, n, outs, SA_ERR, false, false, NULL,
+	    PTHREAD_COND_INITIALIZER};
+	struct sa_group_job *jobs[SA_GROUP_JOBS];
+	int njobs;
 
 	for (int i = 0; i < n; i++)
 		outs[i] = NULL;
 	pthread_mutex_lock(&g->mu);
-	if (g->stop) {
-		pthread_mutex_unlock(&g->mu);
-		cb_log(LOG_ERR, "sa: write after the group commit stopped");
-		return SA_ERR;
+	if (g->busy) {
+		if (g->tail != NULL)
+			g->tail->next = &job;
+		else
+			g->head = &job;
+		g->tail = &job;
+		while (!job.done && !job.lead)
+			pthread_cond_wait(&job.cv, &g->mu);
+		if (job.done) {
+			pthread_mutex_unlock(&g->mu);
+			pthread_cond_destroy(&job.cv);
+			return job.rc;
+		}
 	}
-	if (g->tail != NULL)
-		g->tail->next = &job;
-	else
-		g->head = &job;
-	g->tail = &job;
-	pthread_cond_signal(&g->work);
-	while (!job.done)
-		pthread_cond_wait(&job.cv, &g->mu);
+	g->busy = true;
+	njobs = sa_group_take(g, &job, jobs);
+	g->groups++;
+	g->batches += (uint64_t)njobs;
+	pthread_mutex_unlock(&g->mu);
+	sa_group_run(c, jobs, njobs);
+	pthread_mutex_lock(&g->mu);
+	sa_group_finish(g, jobs, njobs);
 	pthread_mutex_unlock(&g->mu);
 	pthread_cond_destroy(&job.cv);
 	return job.rc;

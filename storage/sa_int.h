@@ -130,27 +130,22 @@ int sa_batch_run(struct sa_conn *c, const struct sa_batch_item *items, int n,
 
 /* ---- group commit (sa_group.c) ---- */
 
-/* One connection and its thread, running the grouped batches of many
- * requests in one transaction each time: one commit, one WAL flush and
- * one backend wake-up for all of them. */
+/* The queue of grouped batches shared by a pool's connections: the
+ * batches of many requests run in one transaction, on the connection of
+ * the first of them: one commit and one WAL flush for all. */
 struct sa_group;
 
-/* Opens the group's connection and starts its thread; NULL on failure
- * (logged). */
-struct sa_group *sa_group_new(const char *conninfo, bool synchronous_commit);
-/* Runs what is queued, then stops the thread and closes the connection. */
+struct sa_group *sa_group_new(void);
+/* Logs the counts and frees G; nothing may be running in it. */
 void sa_group_free(struct sa_group *g);
-/* sa_exec_batch() through G: waits until the group holding ITEMS has
- * committed (or failed) and returns as sa_exec_batch() does. */
-int sa_group_exec(struct sa_group *g, const struct sa_batch_item *items, int n,
-    PGresult **outs) CB_MUSTCHECK;
+/* sa_exec_batch() through G: runs ITEMS at once on C when no group is in
+ * flight; otherwise waits until the group holding them has committed (or
+ * failed), running that group on C when C's request is the first queued.
+ * Returns as sa_exec_batch() does. */
+int sa_group_exec(struct sa_group *g, struct sa_conn *c,
+    const struct sa_batch_item *items, int n, PGresult **outs) CB_MUSTCHECK;
 /* How many groups G has run, and how many batches they held. */
 void sa_group_counts(struct sa_group *g, uint64_t *groups, uint64_t *batches);
-
-/* Whether C still has a session (sa_pool.c). */
-bool sa_conn_alive(struct sa_conn *c);
-/* Reconnects C once; SA_OK or SA_ERR (logged). */
-int sa_conn_reset(struct sa_conn *c);
 
 /* Shared with sa_task_finish(): the authorization of challenge $1 with
  * its challenges, read into an sa_authz by sa_authz_read(). */

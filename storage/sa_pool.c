@@ -12,7 +12,6 @@
 struct sa_pool {
 	int size;
 	struct sa_conn **conns; /* all SIZE connections, owned */
-	bool synchronous_commit;
 	struct sa_group *group; /* owned; NULL without group commit */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* signalled when a connection is returned */
@@ -176,7 +175,7 @@ sa_conn_close(struct sa_conn *c)
  * unless the server is closing it; reading then surfaces the message and
  * the EOF, and libpq marks the connection bad. A connection a failed batch
  * left in pipeline mode counts as lost: resetting it is the way out. */
-bool
+static bool
 sa_conn_alive(struct sa_conn *c)
 {
 	struct pollfd pfd;
@@ -198,7 +197,7 @@ sa_conn_alive(struct sa_conn *c)
 
 /* One attempt, with the options of the first connection: bounded by
  * connect_timeout per address (sa_conn_params_init()). */
-int
+static int
 sa_conn_reset(struct sa_conn *c)
 {
 	cb_log(LOG_WARNING, "sa: database connection lost, reconnecting");
@@ -222,7 +221,6 @@ sa_pool_new(const char *conninfo, int size, bool synchronous_commit)
 	p = cb_calloc(1, sizeof(*p));
 	p->conns = cb_calloc((size_t)size, sizeof(*p->conns));
 	p->idle = cb_calloc((size_t)size, sizeof(*p->idle));
-	p->synchronous_commit = synchronous_commit;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	for (; p->size < size; p->size++) {
@@ -253,18 +251,15 @@ sa_pool_free(struct sa_pool *p)
 	free(p);
 }
 
-int
-sa_pool_group_commit(struct sa_pool *p, const char *conninfo)
+void
+sa_pool_group_commit(struct sa_pool *p)
 {
 	if (p->group != NULL)
-		return SA_OK;
-	p->group = sa_group_new(conninfo, p->synchronous_commit);
-	if (p->group == NULL)
-		return SA_ERR;
+		return;
+	p->group = sa_group_new();
 	/* Before any connection is handed out: no lock needed. */
 	for (int i = 0; i < p->size; i++)
 		p->conns[i]->group = p->group;
-	return SA_OK;
 }
 
 struct sa_conn *
