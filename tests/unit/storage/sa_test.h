@@ -67,6 +67,24 @@ sa_test_sql(struct sa_conn *c, const char *sql)
 	return v;
 }
 
+/* sa_test_env_start(), then SQL (a schema of the test's own) on a
+ * connection of its own. */
+static inline int
+sa_test_env_start_sql(struct sa_test_env *env, const char *sql)
+{
+	struct sa_conn *c;
+	long long rc;
+
+	if (sa_test_env_start(env) != 0)
+		return -1;
+	c = sa_conn_open(sa_embedded_conninfo(env->emb), true);
+	if (c == NULL)
+		return -1;
+	rc = sa_test_sql(c, sql);
+	sa_conn_close(c);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Terminates the backend of C from OTHER and waits until it is gone. */
 static inline long long
 sa_test_kill_backend(struct sa_conn *other, struct sa_conn *c)

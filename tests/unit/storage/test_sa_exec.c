@@ -44,19 +44,9 @@ static const struct sa_stmt t_bad = {
 static int
 group_setup(void **state)
 {
-	struct sa_conn *c;
-	long long rc;
-
 	(void)state;
-	if (sa_test_env_start(&env) != 0)
-		return -1;
-	c = sa_conn_open(sa_embedded_conninfo(env.emb), true);
-	if (c == NULL)
-		return -1;
-	rc = sa_test_sql(
-	    c, "CREATE TABLE t (id bigserial PRIMARY KEY, k text UNIQUE)");
-	sa_conn_close(c);
-	return rc == 0 ? 0 : -1;
+	return sa_test_env_start_sql(
+	    &env, "CREATE TABLE t (id bigserial PRIMARY KEY, k text UNIQUE)");
 }
 
 static int

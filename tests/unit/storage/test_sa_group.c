@@ -65,19 +65,9 @@ writer_start(struct writer *w, struct sa_pool *p, const char *key)
 static int
 group_setup(void **state)
 {
-	struct sa_conn *c;
-	long long rc;
-
 	(void)state;
-	if (sa_test_env_start(&env) != 0)
-		return -1;
-	c = sa_conn_open(sa_embedded_conninfo(env.emb), true);
-	if (c == NULL)
-		return -1;
-	rc = sa_test_sql(
-	    c, "CREATE TABLE t (id bigserial PRIMARY KEY, k text UNIQUE)");
-	sa_conn_close(c);
-	return rc == 0 ? 0 : -1;
+	return sa_test_env_start_sql(
+	    &env, "CREATE TABLE t (id bigserial PRIMARY KEY, k text UNIQUE)");
 }
 
 static int
@@ -155,41 +145,71 @@ wait_for_lock_waiter(struct sa_conn *watch)
 	fail_msg("the first write never waited for the lock");
 }
 
+/* Runs WRITERS writes of keys PREFIX-0..: the first leads a group that
+ * waits on a table lock while the others queue behind it; then the lock
+ * goes and all of them end. Key DUP (if >= 0) is PREFIX-dup instead. */
+static void
+write_behind_lock(
+    struct sa_pool *p, struct writer *w, const char *prefix, int dup)
+{
+	struct sa_conn *locker = open_conn(), *watch = open_conn();
+	char key[16], like[16];
+	long long before;
+
+	snprintf(like, sizeof(like), "%s-%%", prefix);
+	before = count_keys(watch, like);
+	memset(w, 0, WRITERS * sizeof(*w));
+	lock_table(locker);
+	snprintf(key, sizeof(key), "%s-0", prefix);
+	writer_start(&w[0], p, key);
+	wait_for_lock_waiter(watch);
+	for (int i = 1; i < WRITERS; i++) {
+		if (i == dup)
+			snprintf(key, sizeof(key), "%s-dup", prefix);
+		else
+			snprintf(key, sizeof(key), "%s-%d", prefix, i);
+		writer_start(&w[i], p, key);
+	}
+	usleep(300 * 1000); /* let them all queue */
+	assert_int_equal(count_keys(watch, like), before);
+	assert_int_equal(sa_test_sql(locker, "COMMIT"), 0);
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(w[i].thread, NULL);
+	sa_conn_close(locker);
+	sa_conn_close(watch);
+}
+
+/* The writes of write_behind_lock() ran in two groups: the first alone,
+ * the others together. */
+static void
+assert_two_groups(struct sa_pool *p)
+{
+	uint64_t groups, batches;
+
+	sa_group_counts(pool_group(p), &groups, &batches);
+	assert_int_equal(batches, WRITERS);
+	assert_int_equal(groups, 2);
+}
+
 /* While one write waits in its group, the others queue; all of them go
  * in the next group, in one transaction, and each gets its own row. */
 static void
 test_queued_writes_share_a_commit(void **state)
 {
 	struct sa_pool *p = group_pool();
-	struct sa_conn *locker = open_conn(), *watch = open_conn();
+	struct sa_conn *watch = open_conn();
 	struct writer w[WRITERS];
-	uint64_t groups, batches;
-	char key[16];
 
 	(void)state;
-	memset(w, 0, sizeof(w));
-	lock_table(locker);
-	writer_start(&w[0], p, "s-0");
-	wait_for_lock_waiter(watch);
-	for (int i = 1; i < WRITERS; i++) {
-		snprintf(key, sizeof(key), "s-%d", i);
-		writer_start(&w[i], p, key);
-	}
-	usleep(300 * 1000); /* let them all queue */
-	assert_int_equal(count_keys(watch, "s-%"), 0);
-	assert_int_equal(sa_test_sql(locker, "COMMIT"), 0);
+	write_behind_lock(p, w, "s", -1);
 	for (int i = 0; i < WRITERS; i++) {
-		pthread_join(w[i].thread, NULL);
 		assert_int_equal(w[i].rc, SA_OK);
 		assert_true(w[i].id > 0);
 		for (int j = 0; j < i; j++)
 			assert_true(w[i].id != w[j].id);
 	}
 	assert_int_equal(count_keys(watch, "s-%"), WRITERS);
-	sa_group_counts(pool_group(p), &groups, &batches);
-	assert_int_equal(batches, WRITERS);
-	assert_int_equal(groups, 2);
-	sa_conn_close(locker);
+	assert_two_groups(p);
 	sa_conn_close(watch);
 	sa_pool_free(p);
 }
@@ -201,34 +221,18 @@ static void
 test_failed_write_fails_alone(void **state)
 {
 	struct sa_pool *p = group_pool();
-	struct sa_conn *locker = open_conn(), *watch = open_conn();
+	struct sa_conn *watch = open_conn();
 	struct writer w[WRITERS];
-	uint64_t groups, batches;
-	char key[16];
 
 	(void)state;
-	memset(w, 0, sizeof(w));
 	assert_int_equal(
 	    sa_test_sql(watch, "INSERT INTO t (k) VALUES ('f-dup')"), 0);
-	lock_table(locker);
-	writer_start(&w[0], p, "f-0");
-	wait_for_lock_waiter(watch);
-	for (int i = 1; i < WRITERS; i++) {
-		snprintf(key, sizeof(key), i == 3 ? "f-dup" : "f-%d", i);
-		writer_start(&w[i], p, key);
-	}
-	usleep(300 * 1000);
-	assert_int_equal(sa_test_sql(locker, "COMMIT"), 0);
-	for (int i = 0; i < WRITERS; i++) {
-		pthread_join(w[i].thread, NULL);
+	write_behind_lock(p, w, "f", 3);
+	for (int i = 0; i < WRITERS; i++)
 		assert_int_equal(w[i].rc, i == 3 ? SA_CONFLICT : SA_OK);
-	}
 	/* The duplicate's row was there before; the others were added. */
 	assert_int_equal(count_keys(watch, "f-%"), WRITERS);
-	sa_group_counts(pool_group(p), &groups, &batches);
-	assert_int_equal(batches, WRITERS);
-	assert_int_equal(groups, 2);
-	sa_conn_close(locker);
+	assert_two_groups(p);
 	sa_conn_close(watch);
 	sa_pool_free(p);
 }
@@ -275,14 +279,10 @@ test_lost_leader_connection(void **state)
 	struct sa_conn *c = sa_pool_acquire(p), *killer = open_conn();
 	const char *v1[] = {"l-1"}, *v2[] = {"l-2"};
 	PGresult *r = NULL;
-	char sql[128];
 
 	(void)state;
 	assert_non_null(c);
-	snprintf(sql, sizeof(sql),
-	    "SELECT count(pg_terminate_backend(%d, 5000))",
-	    PQbackendPID(c->pg));
-	assert_int_equal(sa_test_sql(killer, sql), 1);
+	assert_int_equal(sa_test_kill_backend(killer, c), 1);
 	assert_int_equal(sa_exec(c, &t_ginsert, v1, NULL, NULL, &r), SA_ERR);
 	PQclear(r);
 	sa_pool_release(p, c);
