@@ -376,6 +376,13 @@ void sa_cert_clear(struct sa_cert *cert);
  * the finalize transaction. */
 int sa_cert_insert(
     struct sa_conn *c, const struct sa_new_cert *nc) CB_MUSTCHECK;
+/* The same, outside a transaction, in one statement that first checks
+ * the order: NC's order must be NC's account's, pending and unexpired,
+ * with every authorization valid and unexpired, now. SA_CONFLICT, with
+ * nothing written, if not (or if the serial is taken). A grouped write
+ * (sa_pool_group_commit()). */
+int sa_cert_insert_if_ready(
+    struct sa_conn *c, const struct sa_new_cert *nc) CB_MUSTCHECK;
 int sa_cert_get(
     struct sa_conn *c, const char *serial, struct sa_cert *out) CB_MUSTCHECK;
 /* Records revocation; SA_CONFLICT if already revoked. */

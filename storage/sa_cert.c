@@ -29,6 +29,37 @@ static const struct sa_stmt sa_cert_insert_stmt = {
     false,
 };
 
+/* The same rows, written only if the order is still the account's,
+ * pending, unexpired, and every authorization of it valid and unexpired:
+ * the check and the record are one statement, so it stands alone (no
+ * transaction held across signing) and commits with other requests'
+ * writes (group commit). The UPDATE comes first: its row lock orders it
+ * against a concurrent finalize of the same order, which then finds the
+ * order no longer pending. */
+static const struct sa_stmt sa_cert_insert_ready_stmt = {
+    SA_STMT_CERT_INSERT_READY,
+    "sa_cert_insert_ready",
+    "WITH o AS (UPDATE orders SET status = 'valid', cert_serial = $1::text"
+    "  WHERE id = $3::bigint AND account_id = $2::bigint"
+    "  AND status = 'pending' AND expires > now()"
+    "  AND NOT EXISTS (SELECT 1 FROM order_authzs oa"
+    "   JOIN authzs a ON a.id = oa.authz_id WHERE oa.order_id = $3::bigint"
+    "   AND (a.status <> 'valid' OR a.expires <= now()))"
+    "  RETURNING id),"
+    " c AS (INSERT INTO certificates (serial, account_id, order_id,"
+    "  der, not_before, not_after, fqdn_set_hash)"
+    "  SELECT $1::text, $2::bigint, o.id, $4::bytea,"
+    "  to_timestamp($5::double precision),"
+    "  to_timestamp($6::double precision), $7::bytea FROM o"
+    "  RETURNING serial, issued),"
+    " n AS (INSERT INTO issued_names (name, serial, issued)"
+    "  SELECT t.name, c.serial, c.issued"
+    "  FROM c, unnest($8::text[]) AS t (name))"
+    " SELECT 1 FROM c",
+    8,
+    true,
+};
+
 static const struct sa_stmt sa_cert_get_stmt = {
     SA_STMT_CERT_GET,
     "sa_cert_get",
@@ -63,8 +94,11 @@ sa_cert_clear(struct sa_cert *cert)
 	memset(cert, 0, sizeof(*cert));
 }
 
-int
-sa_cert_insert(struct sa_conn *c, const struct sa_new_cert *nc)
+/* Runs ST, sa_cert_insert_stmt or sa_cert_insert_ready_stmt, for NC;
+ * SA_OK with *ROWS, the rows it returned. */
+static int
+sa_cert_write(struct sa_conn *c, const struct sa_stmt *st,
+    const struct sa_new_cert *nc, int *rows)
 {
 	char abuf[SA_I64_BUF], obuf[SA_I64_BUF], nbbuf[SA_I64_BUF],
 	    nabuf[SA_I64_BUF];
@@ -93,10 +127,31 @@ sa_cert_insert(struct sa_conn *c, const struct sa_new_cert *nc)
 	lens[6] = (int)sizeof(nc->fqdn_set_hash);
 	fmts[6] = 1;
 	vals[7] = names;
-	rc = sa_exec(c, &sa_cert_insert_stmt, vals, lens, fmts, &r);
+	rc = sa_exec(c, st, vals, lens, fmts, &r);
+	if (rc == SA_OK)
+		*rows = PQntuples(r);
 out:
 	PQclear(r);
 	free(names);
+	return rc;
+}
+
+int
+sa_cert_insert(struct sa_conn *c, const struct sa_new_cert *nc)
+{
+	int rows = 0;
+
+	return sa_cert_write(c, &sa_cert_insert_stmt, nc, &rows);
+}
+
+int
+sa_cert_insert_if_ready(struct sa_conn *c, const struct sa_new_cert *nc)
+{
+	int rows = 0,
+	    rc = sa_cert_write(c, &sa_cert_insert_ready_stmt, nc, &rows);
+
+	if (rc == SA_OK && rows == 0)
+		return SA_CONFLICT;
 	return rc;
 }
 

@@ -1218,6 +1218,101 @@ test_cert(void **state)
 	sa_cert_clear(NULL);
 }
 
+/* Sets STATUS and an expiry of EXPIRES (SQL) on every authorization of
+ * ORDER. */
+static void
+set_order_authzs(int64_t order, const char *status, const char *expires)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+	    "UPDATE authzs SET status = '%s', expires = %s WHERE id IN "
+	    "(SELECT authz_id FROM order_authzs WHERE order_id = %lld)",
+	    status, expires, (long long)order);
+	assert_int_equal(sa_test_sql(c1, sql), 0);
+}
+
+static void
+assert_not_recorded(const struct sa_new_cert *nc)
+{
+	struct sa_cert cert = {0};
+	struct sa_order o = {0};
+
+	assert_int_equal(sa_cert_insert_if_ready(c1, nc), SA_CONFLICT);
+	assert_int_equal(sa_cert_get(c1, nc->serial, &cert), SA_NOTFOUND);
+	assert_int_equal(sa_order_get(c1, nc->order_id, &o), SA_OK);
+	assert_int_equal(o.status, SA_STATUS_PENDING);
+	assert_string_equal(o.cert_serial, "");
+	sa_order_clear(&o);
+}
+
+static void
+test_cert_insert_if_ready(void **state)
+{
+	int64_t acct = new_account("ready-a"), other = new_account("ready-b");
+	int64_t order = new_order(acct, "r1.example", time(NULL) + 600);
+	const unsigned char der[] = {0x30, 0x03, 0x02, 0x01, 0x01};
+	const char *names[] = {"r1.example"};
+	struct sa_new_cert nc = {0};
+	struct sa_cert cert = {0};
+	struct sa_order o = {0};
+	char sql[128];
+
+	(void)state;
+	nc.serial = "7e01";
+	nc.account_id = acct;
+	nc.order_id = order;
+	nc.der = der;
+	nc.der_len = sizeof(der);
+	nc.not_before = time(NULL) - 60;
+	nc.not_after = time(NULL) + 86400;
+	nc.names = names;
+	nc.nnames = 1;
+	/* Not ready: its authorization is pending. */
+	assert_not_recorded(&nc);
+	/* Expired, then invalid, then ready but another account's. */
+	set_order_authzs(order, "valid", "now() - interval '1 second'");
+	assert_not_recorded(&nc);
+	set_order_authzs(order, "invalid", "now() + interval '10 minutes'");
+	assert_not_recorded(&nc);
+	set_order_authzs(order, "valid", "now() + interval '10 minutes'");
+	nc.account_id = other;
+	assert_not_recorded(&nc);
+	nc.account_id = acct;
+	/* The order itself expired. */
+	snprintf(sql, sizeof(sql),
+	    "UPDATE orders SET expires = now() - interval '1 second' "
+	    "WHERE id = %lld",
+	    (long long)order);
+	assert_int_equal(sa_test_sql(c1, sql), 0);
+	assert_not_recorded(&nc);
+	snprintf(sql, sizeof(sql),
+	    "UPDATE orders SET expires = now() + interval '1 hour' "
+	    "WHERE id = %lld",
+	    (long long)order);
+	assert_int_equal(sa_test_sql(c1, sql), 0);
+
+	/* Ready: recorded, with its names, and the order valid. */
+	assert_int_equal(sa_cert_insert_if_ready(c1, &nc), SA_OK);
+	assert_int_equal(sa_cert_get(c2, "7e01", &cert), SA_OK);
+	assert_int_equal(cert.order_id, order);
+	assert_int_equal(cert.account_id, acct);
+	assert_memory_equal(cert.der, der, sizeof(der));
+	sa_cert_clear(&cert);
+	assert_int_equal(sa_order_get(c2, order, &o), SA_OK);
+	assert_int_equal(o.status, SA_STATUS_VALID);
+	assert_string_equal(o.cert_serial, "7e01");
+	sa_order_clear(&o);
+	assert_int_equal(sa_test_sql(c1,
+	                     "SELECT count(*) FROM issued_names "
+	                     "WHERE serial = '7e01' AND name = 'r1.example'"),
+	    1);
+	/* Once valid, a second certificate for it is refused. */
+	nc.serial = "7e02";
+	assert_int_equal(sa_cert_insert_if_ready(c1, &nc), SA_CONFLICT);
+	assert_int_equal(sa_cert_get(c1, "7e02", &cert), SA_NOTFOUND);
+}
+
 int
 main(void)
 {
@@ -1236,6 +1331,7 @@ main(void)
 	    cmocka_unit_test(test_challenge_begin_round_trips),
 	    cmocka_unit_test(test_queue),
 	    cmocka_unit_test(test_cert),
+	    cmocka_unit_test(test_cert_insert_if_ready),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
