@@ -272,8 +272,10 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	so.nauthz = n;
 	so.authz = authz;
 	src = sa_order_insert(db, &so, &order_id, out);
-	if (src == SA_OK)
+	if (src == SA_OK) {
 		ra_cache_new_authzs(req, authz, out);
+		wfe_ordercache_put(&req->ctx->orders, out);
+	}
 	else if (src == SA_EXISTS)
 		src = sa_order_get(db, order_id, out);
 	if (src != SA_OK) {

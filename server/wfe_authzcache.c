@@ -41,15 +41,6 @@ wfe_authzcache_clear(struct wfe_authzcache *zc)
 	memset(zc, 0, sizeof(*zc));
 }
 
-static int64_t
-wfe_authzcache_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct wfe_authzcache_slot *
 wfe_authzcache_slot(struct wfe_authzcache *zc, int64_t id)
 {
@@ -106,7 +97,7 @@ wfe_authzcache_put(struct wfe_authzcache *zc, const struct sa_authz *a)
 	} else {
 		old = s->authz;
 		s->authz = copy;
-		s->stored_ms = wfe_authzcache_now_ms();
+		s->stored_ms = wfe_monotonic_ms();
 	}
 	pthread_mutex_unlock(&zc->lock);
 	sa_authz_clear(&old);
@@ -116,7 +107,7 @@ bool
 wfe_authzcache_get(struct wfe_authzcache *zc, int64_t id, struct sa_authz *out)
 {
 	struct wfe_authzcache_slot *s;
-	int64_t now = wfe_authzcache_now_ms();
+	int64_t now = wfe_monotonic_ms();
 	bool hit = false;
 
 	memset(out, 0, sizeof(*out));

@@ -194,6 +194,44 @@ bool wfe_authzcache_get(
     struct wfe_authzcache *zc, int64_t id, struct sa_authz *out);
 void wfe_authzcache_forget(struct wfe_authzcache *zc, int64_t id);
 
+/* ---- orders this instance created (wfe_ordercache.c) ---- */
+
+#define WFE_ORDERCACHE_SLOTS 1024
+/* Milliseconds an entry is kept: longer than a client takes from
+ * newOrder to finalize when validation passes at once. */
+#define WFE_ORDERCACHE_TTL_MS 30000
+
+struct wfe_ordercache_slot {
+	struct sa_order order; /* owned; id 0: empty */
+	int64_t stored_ms;     /* CLOCK_MONOTONIC */
+};
+
+struct wfe_ordercache {
+	pthread_mutex_t lock;
+	/* guards: slots */
+	struct wfe_ordercache_slot *slots;
+};
+
+int wfe_ordercache_init(struct wfe_ordercache *oc) CB_MUSTCHECK;
+void wfe_ordercache_clear(struct wfe_ordercache *oc);
+/* Keeps a copy of O as newOrder stored it. Thread-safe. */
+void wfe_ordercache_put(struct wfe_ordercache *oc, const struct sa_order *o);
+/* A copy of order ID into OUT (sa_order_clear() it) when one stored less
+ * than WFE_ORDERCACHE_TTL_MS ago is there. Thread-safe. */
+bool wfe_ordercache_get(
+    struct wfe_ordercache *oc, int64_t id, struct sa_order *out);
+void wfe_ordercache_forget(struct wfe_ordercache *oc, int64_t id);
+
+/* CLOCK_MONOTONIC in milliseconds (the caches' entry ages). */
+static inline int64_t
+wfe_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- validation work hand-off (ra_worker.c) ---- */
 
 /* Tasks handed from the challenge handler to this instance's validation
@@ -238,6 +276,7 @@ struct wfe_ctx {
 	struct wfe_acctcache accounts;
 	struct wfe_certcache certs;
 	struct wfe_authzcache authzs;
+	struct wfe_ordercache orders;
 	struct MHD_Daemon *daemon;
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;

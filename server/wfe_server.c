@@ -132,6 +132,7 @@ wfe_ctx_clear(struct wfe_ctx *ctx)
 	wfe_acctcache_clear(&ctx->accounts);
 	wfe_certcache_clear(&ctx->certs);
 	wfe_authzcache_clear(&ctx->authzs);
+	wfe_ordercache_clear(&ctx->orders);
 }
 
 static void
@@ -171,6 +172,7 @@ wfe_serve(const struct cb_config *cfg)
 	if (wfe_acctcache_init(&ctx.accounts) != 0 ||
 	    wfe_certcache_init(&ctx.certs) != 0 ||
 	    wfe_authzcache_init(&ctx.authzs) != 0 ||
+	    wfe_ordercache_init(&ctx.orders) != 0 ||
 	    wfe_nonces_init(&ctx.nonces, cfg->nonce_prefix, cfg->nonce_lifetime,
 	        cfg->test_nonce_reject_percent) != 0 ||
 	    wfe_storage_start(&ctx, conninfo) != 0 ||

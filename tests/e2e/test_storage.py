@@ -491,6 +491,7 @@ def test_two_instances_one_database(ext, pg, dns):
 
 		_account_changes_reach_the_other(b, c)
 		_authz_changes_reach_the_other(b, c)
+		_finalize_checks_storage(b, c, h01, pg)
 		b.stop()
 		c.stop()
 		ok = True
@@ -557,6 +558,45 @@ def _authz_changes_reach_the_other(b, c):
 	while cb.get(authz_b).json()["status"] != "deactivated":
 		assert time.monotonic() - t0 < 6, "B still shows it pending"
 		time.sleep(0.2)
+
+
+def _finalize_checks_storage(b, c, h01, pg):
+	"""B finalizes an order it created and validated itself without
+	reading it (ra_finalize_cached): the statement that records the
+	certificate checks the order in storage. An authorization deactivated
+	through C just before stops the issuance, though B's caches still
+	show it valid: the certificate B signed is discarded, never served."""
+	key = Key.generate()
+	cb = client(b, key)
+	cb.register()
+	cc = client(c, key)
+	cc.kid = rebase(cb.kid, cc)
+	names = ["gate.cobble.test"]
+	r = cb.new_order(names)
+	assert r.status_code == 201, r.text
+	finalize = r.json()["finalize"]
+	authz = r.json()["authorizations"][0]
+	r = cb.get(authz)
+	ch = [x for x in r.json()["challenges"] if x["type"] == "http-01"][0]
+	h01.tokens[ch["token"]] = key_authorization(ch["token"], cb.key)
+	r = cb.post(ch["url"], {})
+	assert r.status_code == 200, r.text
+	assert cb.poll(authz).json()["status"] == "valid"
+	before = pg.one("SELECT count(*) FROM certificates", "cobbletwo")
+	r = cc.post(rebase(authz, cc), {"status": "deactivated"})
+	assert r.status_code == 200, r.text
+	r = cb.post(finalize, {"csr": b64u(make_csr(Key.generate("ec256"),
+	    names))})
+	assert_problem(r, "orderNotReady", 403)
+	assert pg.one("SELECT count(*) FROM certificates", "cobbletwo") == \
+	    before
+	deadline = time.monotonic() + 5
+	while True:
+		with open(b.logs[-1]) as f:
+			if "cert discarded" in f.read():
+				break
+		assert time.monotonic() < deadline, "B did not log the discard"
+		time.sleep(0.1)
 
 
 # ---- 3: lost connections, a database that goes away ----

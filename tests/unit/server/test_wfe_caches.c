@@ -283,6 +283,74 @@ test_authzcache_progress(void **state)
 	sa_authz_clear(&dead);
 }
 
+/* Order ID of account 5 for NAUTHZ names, authorization ids ID * 10 + i. */
+static struct sa_order
+order(int64_t id, int nauthz)
+{
+	struct sa_order o = {.id = id, .account_id = 5};
+
+	o.status = SA_STATUS_PENDING;
+	o.expires = 1800000000;
+	o.not_after = 1790000000;
+	o.nauthz = nauthz;
+	o.authz = cb_calloc((size_t)nauthz, sizeof(*o.authz));
+	for (int i = 0; i < nauthz; i++) {
+		o.authz[i].authz_id = id * 10 + i;
+		snprintf(o.authz[i].ident.value, sizeof(o.authz[i].ident.value),
+		    "o%d.example", i);
+		o.authz[i].status = SA_STATUS_PENDING;
+	}
+	return o;
+}
+
+static void
+test_ordercache(void **state)
+{
+	struct wfe_ordercache oc;
+	struct sa_order o = order(4, 2), got;
+
+	(void)state;
+	assert_int_equal(wfe_ordercache_init(&oc), 0);
+	assert_false(wfe_ordercache_get(&oc, 4, &got));
+	assert_int_equal(got.id, 0);
+	wfe_ordercache_put(&oc, &o);
+	sa_order_clear(&o); /* the cache has its own copy */
+	assert_true(wfe_ordercache_get(&oc, 4, &got));
+	assert_int_equal(got.account_id, 5);
+	assert_int_equal(got.not_after, 1790000000);
+	assert_int_equal(got.nauthz, 2);
+	assert_int_equal(got.authz[1].authz_id, 41);
+	assert_string_equal(got.authz[1].ident.value, "o1.example");
+	got.authz[1].status = SA_STATUS_VALID; /* and every reader its own */
+	sa_order_clear(&got);
+	assert_true(wfe_ordercache_get(&oc, 4, &got));
+	assert_int_equal(got.authz[1].status, SA_STATUS_PENDING);
+	sa_order_clear(&got);
+	/* Another id, same slot: replaces it. */
+	o = order(4 + WFE_ORDERCACHE_SLOTS, 1);
+	wfe_ordercache_put(&oc, &o);
+	assert_false(wfe_ordercache_get(&oc, 4, &got));
+	assert_true(wfe_ordercache_get(&oc, o.id, &got));
+	sa_order_clear(&got);
+	/* Forgotten once finalized; kept WFE_ORDERCACHE_TTL_MS at most. */
+	wfe_ordercache_forget(&oc, o.id);
+	assert_false(wfe_ordercache_get(&oc, o.id, &got));
+	wfe_ordercache_put(&oc, &o);
+	oc.slots[o.id % WFE_ORDERCACHE_SLOTS].stored_ms -=
+	    WFE_ORDERCACHE_TTL_MS;
+	assert_false(wfe_ordercache_get(&oc, o.id, &got));
+	/* Nothing for ids that cannot be, nor orders without names. */
+	o.id = 0;
+	wfe_ordercache_put(&oc, &o);
+	assert_false(wfe_ordercache_get(&oc, 0, &got));
+	sa_order_clear(&o);
+	o = order(9, 0);
+	wfe_ordercache_put(&oc, &o);
+	assert_false(wfe_ordercache_get(&oc, 9, &got));
+	sa_order_clear(&o);
+	wfe_ordercache_clear(&oc);
+}
+
 int
 main(void)
 {
@@ -293,6 +361,7 @@ main(void)
 	    cmocka_unit_test(test_certcache),
 	    cmocka_unit_test(test_authzcache_copies),
 	    cmocka_unit_test(test_authzcache_progress),
+	    cmocka_unit_test(test_ordercache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
