@@ -654,6 +654,11 @@ ca_issue(struct ca_ctx *ctx, const struct ca_issue_req *req,
 	not_after = req->not_after != 0
 	    ? req->not_after
 	    : not_before + (time_t)ctx->validity_days * 86400;
+	/* A requested notAfter up to the profile's length from now: the
+	 * backdate must not make the certificate longer than that. */
+	if (req->not_before == 0 &&
+	    not_after - not_before > (time_t)ctx->validity_days * 86400)
+		not_before = not_after - (time_t)ctx->validity_days * 86400;
 	if (not_after <= not_before) {
 		cb_problem_set(prob, CB_PROB_MALFORMED,
 		    "notAfter must be later than notBefore");

@@ -421,6 +421,21 @@ test_explicit_validity(void **state)
 	assert_int_equal(ca_issue(f->ctx, &req, &cert, &prob), 0);
 	assert_int_equal(cert.not_after, nb + 90 * 86400);
 	ca_cert_clear(&cert);
+
+	/* Only not_after given, the profile's 90 days from now: the
+	 * backdated notBefore stops at 90 days before it. */
+	req.not_before = 0;
+	req.not_after = time(NULL) + 90 * 86400;
+	assert_int_equal(ca_issue(f->ctx, &req, &cert, &prob), 0);
+	assert_int_equal(cert.not_after, req.not_after);
+	assert_int_equal(cert.not_after - cert.not_before, 90 * 86400);
+	ca_cert_clear(&cert);
+	/* A shorter one keeps the whole backdate. */
+	req.not_after = time(NULL) + 86400;
+	assert_int_equal(ca_issue(f->ctx, &req, &cert, &prob), 0);
+	assert_true(cert.not_before <= time(NULL) - 60);
+	assert_true(cert.not_before >= time(NULL) - 62);
+	ca_cert_clear(&cert);
 	EVP_PKEY_free(key);
 }
 
