@@ -275,8 +275,7 @@ ra_new_order(struct wfe_req *req, struct sa_conn *db,
 	if (src == SA_OK) {
 		ra_cache_new_authzs(req, authz, out);
 		wfe_ordercache_put(&req->ctx->orders, out);
-	}
-	else if (src == SA_EXISTS)
+	} else if (src == SA_EXISTS)
 		src = sa_order_get(db, order_id, out);
 	if (src != SA_OK) {
 		cb_problem_set(
