@@ -200,6 +200,9 @@ void wfe_authzcache_forget(struct wfe_authzcache *zc, int64_t id);
 /* Milliseconds an entry is kept: longer than a client takes from
  * newOrder to finalize when validation passes at once. */
 #define WFE_ORDERCACHE_TTL_MS 30000
+/* Orders with more identifiers are not kept (their finalize reads the
+ * order): at most 1,024 x 8 identifiers, about 2.7 MB. */
+#define WFE_ORDERCACHE_MAX_NAMES 8
 
 struct wfe_ordercache_slot {
 	struct sa_order order; /* owned; id 0: empty */
@@ -214,7 +217,8 @@ struct wfe_ordercache {
 
 int wfe_ordercache_init(struct wfe_ordercache *oc) CB_MUSTCHECK;
 void wfe_ordercache_clear(struct wfe_ordercache *oc);
-/* Keeps a copy of O as newOrder stored it. Thread-safe. */
+/* Keeps a copy of O as newOrder stored it, unless it has more than
+ * WFE_ORDERCACHE_MAX_NAMES identifiers. Thread-safe. */
 void wfe_ordercache_put(struct wfe_ordercache *oc, const struct sa_order *o);
 /* A copy of order ID into OUT (sa_order_clear() it) when one stored less
  * than WFE_ORDERCACHE_TTL_MS ago is there. Thread-safe. */

@@ -9,8 +9,8 @@
  * What finalize takes from here never changes after newOrder (the
  * identifiers, account, expiry, requested validity): an entry only
  * lives WFE_ORDERCACHE_TTL_MS to bound what it holds, and is forgotten
- * once its order is finalized. Bounded: WFE_ORDERCACHE_SLOTS entries,
- * direct-mapped by id. */
+ * once its order is finalized. Bounded: WFE_ORDERCACHE_SLOTS entries of
+ * at most WFE_ORDERCACHE_MAX_NAMES identifiers, direct-mapped by id. */
 #include "wfe_int.h"
 
 #include <stdlib.h>
@@ -61,7 +61,8 @@ wfe_ordercache_put(struct wfe_ordercache *oc, const struct sa_order *o)
 	struct wfe_ordercache_slot *s;
 	struct sa_order copy, old;
 
-	if (o->id <= 0 || o->nauthz <= 0)
+	if (o->id <= 0 || o->nauthz <= 0 ||
+	    o->nauthz > WFE_ORDERCACHE_MAX_NAMES)
 		return;
 	wfe_order_copy(&copy, o);
 	pthread_mutex_lock(&oc->lock);

@@ -348,6 +348,16 @@ test_ordercache(void **state)
 	wfe_ordercache_put(&oc, &o);
 	assert_false(wfe_ordercache_get(&oc, 9, &got));
 	sa_order_clear(&o);
+	/* Nor large ones: memory stays small whatever clients order. */
+	o = order(10, WFE_ORDERCACHE_MAX_NAMES + 1);
+	wfe_ordercache_put(&oc, &o);
+	assert_false(wfe_ordercache_get(&oc, 10, &got));
+	sa_order_clear(&o);
+	o = order(11, WFE_ORDERCACHE_MAX_NAMES);
+	wfe_ordercache_put(&oc, &o);
+	assert_true(wfe_ordercache_get(&oc, 11, &got));
+	sa_order_clear(&got);
+	sa_order_clear(&o);
 	wfe_ordercache_clear(&oc);
 }
 
