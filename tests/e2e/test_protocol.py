@@ -772,6 +772,46 @@ def test_finalize_before_ready(cobble, acct):
 	assert_problem(r, "orderNotReady", 403)
 
 
+def test_finalize_races(cobble, acct, h01):
+	"""Finalize requests for one ready order, all at once: each signs
+	(ra_finalize_cached), storage records one certificate, and every
+	other answers orderNotReady; the order ends valid with that one."""
+	names = ["race.cobble.test"]
+	r = acct.new_order(names)
+	assert r.status_code == 201, r.text
+	order_url, fin_url = r.headers["Location"], r.json()["finalize"]
+	authorize(acct, h01, r.json())
+	bodies = []
+	for _ in range(6):
+		csr = make_csr(Key.generate("ec256"), names)
+		bodies.append(jws(acct.key, {"csr": b64u(csr)}, fin_url,
+		    nonce=acct.new_nonce(), kid=acct.kid))
+	answers = [None] * len(bodies)
+
+	def post(i):
+		answers[i] = requests.post(fin_url, data=json.dumps(bodies[i]),
+		    headers={"Content-Type": "application/jose+json"},
+		    verify=cobble.root, timeout=30)
+
+	threads = [threading.Thread(target=post, args=(i,))
+	    for i in range(len(bodies))]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join(60)
+	ok = [a for a in answers if a is not None and a.status_code == 200]
+	assert len(ok) == 1, [(a.status_code, a.text[:200]) for a in answers]
+	for a in answers:
+		if a is not ok[0]:
+			assert_problem(a, "orderNotReady", 403)
+	acct.nonce = None
+	order = acct.get(order_url).json()
+	assert order["status"] == "valid", order
+	assert order["certificate"] == ok[0].json()["certificate"]
+	r = acct.get(order["certificate"])
+	assert r.status_code == 200, r.text
+
+
 def test_http01_flow(cobble, acct, h01):
 	names = ["flow.cobble.test", "www.flow.cobble.test"]
 	r = acct.new_order(names)
