@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /* Finalization (RFC 8555 7.4): the CSR is checked against the order and
- * key policy, then signing and recording happen in one transaction, and
- * the certificate exists for clients only once that commits. */
+ * key policy, then the certificate is signed and recorded. Storage
+ * decides that the order is ready, in the statement or transaction that
+ * records the certificate, which exists for clients only once that
+ * commits. */
 #include "wfe_int.h"
 
 #include <stdio.h>

@@ -83,10 +83,10 @@ struct sa_pool *sa_pool_new(
 void sa_pool_free(struct sa_pool *p);
 /* Group commit: from now on the writes that commit alone at the busiest
  * steps of an issuance (newOrder, the challenge answer, the validation
- * outcome), when issued while another such write is in flight, wait and
- * then commit together, in one transaction on one of their connections;
- * each request still returns only once its write is durable. Call before
- * the first sa_pool_acquire(). */
+ * outcome, sa_cert_insert_if_ready()), when issued while another such write is
+ * in flight, wait and then commit together, in one transaction on one of their
+ * connections; each request still returns only once its write is durable. Call
+ * before the first sa_pool_acquire(). */
 void sa_pool_group_commit(struct sa_pool *p);
 /* Borrows a connection, waiting while all are in use. A connection found
  * broken is re-established; NULL if that fails (the caller answers

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
-/* Group commit. Each issuance makes three writes that commit on their own
- * (newOrder, the challenge answer, the validation outcome). Run one by
+/* Group commit. Each issuance makes four writes that commit on their own
+ * (newOrder, the challenge answer, the validation outcome, finalize's
+ * certificate record). Run one by
  * one, each pays a durable commit and a backend wake-up, and on a small
  * machine those cost more than the statements. Here, while one request's
  * group is in flight, the writes of other requests queue; when it is
