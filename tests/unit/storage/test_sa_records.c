@@ -1112,6 +1112,26 @@ test_queue(void **state)
 	sa_authz_clear(&az2);
 }
 
+/* A certificate record of SERIAL for ORDER of ACCOUNT, valid from a
+ * minute ago for a day, naming the NNAMES NAMES. */
+static struct sa_new_cert
+new_cert(const char *serial, int64_t account, int64_t order,
+    const unsigned char *der, size_t der_len, const char **names, int nnames)
+{
+	struct sa_new_cert nc = {0};
+
+	nc.serial = serial;
+	nc.account_id = account;
+	nc.order_id = order;
+	nc.der = der;
+	nc.der_len = der_len;
+	nc.not_before = time(NULL) - 60;
+	nc.not_after = time(NULL) + 86400;
+	nc.names = names;
+	nc.nnames = nnames;
+	return nc;
+}
+
 static void
 test_cert(void **state)
 {
@@ -1130,17 +1150,11 @@ test_cert(void **state)
 	size_t off;
 
 	(void)state;
-	nc.serial = "0a1b2c3d";
-	nc.account_id = acct;
-	nc.order_id = o1;
-	nc.der = der;
-	nc.der_len = sizeof(der);
+	nc = new_cert("0a1b2c3d", acct, o1, der, sizeof(der), names, 4);
 	nc.not_before = now - 60;
 	nc.not_after = now + 86400;
 	memset(nc.fqdn_set_hash, 0xab, sizeof(nc.fqdn_set_hash));
 	nc.fqdn_set_hash[0] = 0;
-	nc.names = names;
-	nc.nnames = 4;
 	assert_int_equal(sa_cert_insert(c1, &nc), SA_OK);
 	assert_int_equal(sa_order_get(c1, o1, &o), SA_OK);
 	assert_int_equal(o.status, SA_STATUS_VALID);
@@ -1259,15 +1273,7 @@ test_cert_insert_if_ready(void **state)
 	char sql[128];
 
 	(void)state;
-	nc.serial = "7e01";
-	nc.account_id = acct;
-	nc.order_id = order;
-	nc.der = der;
-	nc.der_len = sizeof(der);
-	nc.not_before = time(NULL) - 60;
-	nc.not_after = time(NULL) + 86400;
-	nc.names = names;
-	nc.nnames = 1;
+	nc = new_cert("7e01", acct, order, der, sizeof(der), names, 1);
 	/* Not ready: its authorization is pending. */
 	assert_not_recorded(&nc);
 	/* Expired, then invalid, then ready but another account's. */
