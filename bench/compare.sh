@@ -221,6 +221,14 @@ for k in sorted(b):
 EOF
 }
 
+# The whole machine's CPU time so far, in clock ticks: "busy idle steal"
+# (busy: user, nice, system, irq, softirq; idle: idle and iowait). Steal
+# is time the hypervisor gave this VM's CPUs to others: a run with much
+# of it measured a slower machine than the one described.
+machine_ticks() {
+	awk '/^cpu /{print $2+$3+$4+$7+$8, $5+$6, $9; exit}' /proc/stat
+}
+
 # Runs cobble-bench against directory $1 trusting $2; JSON report in $3,
 # its CPU time (ms) in $3.cpu; more cobble-bench options after.
 run_bench() {
@@ -287,12 +295,14 @@ EOF
 	    { echo "compare.sh: no $url" >&2; tail "$d/cobble.log" >&2; exit 1; }
 	echo "compare.sh: cobble: ${DURATION}s of load..." >&2
 	cpu0=$(cpu_trees "$cpid" "$DNS_PID")
+	ticks0=$(machine_ticks)
 	run_bench "$url" "$st/ca/root.pem" "$WORK/cobble.report.json" \
 	    --stall-timeout 5 ||
 	    { echo "compare.sh: cobble-bench failed against cobble" >&2;
 	    cat "$WORK/cobble.report.json.log" >&2; exit 1; }
 	cpu_delta "$cpu0" "$(cpu_trees "$cpid" "$DNS_PID")" \
 	    >>"$WORK/cobble.report.json.cpu"
+	echo "$ticks0 $(machine_ticks)" >"$WORK/cobble.report.json.ticks"
 	ps -o rss= -p "$cpid" >"$WORK/cobble.rss" 2>/dev/null || true
 	kill "$cpid"
 	wait "$cpid" 2>/dev/null || true
@@ -331,7 +341,7 @@ EOF
 	# goes on until the segments add up to the duration (at most
 	# PEBBLE_SEGMENTS of them). merge_pebble adds the segments up.
 	rm -f "$WORK"/pebble.seg*.json "$WORK"/pebble.seg*.json.log \
-	    "$WORK"/pebble.seg*.json.cpu
+	    "$WORK"/pebble.seg*.json.cpu "$WORK"/pebble.seg*.json.ticks
 	seg=0
 	while [ $seg -lt "$PEBBLE_SEGMENTS" ]; do
 		left=$($PY - "$WORK" "$DURATION" <<'EOF'
@@ -356,12 +366,15 @@ EOF
 		    tail "$d/pebble.$seg.log" >&2; exit 1; }
 		echo "compare.sh: pebble: ${left}s of load (segment $seg)..." >&2
 		cpu0=$(cpu_trees "$pbpid" "$DNS_PID")
+		ticks0=$(machine_ticks)
 		run_bench "$url" "$d/root.pem" "$WORK/pebble.seg$seg.json" \
 		    --stall-timeout 5 ||
 		    { echo "compare.sh: cobble-bench failed against pebble" >&2;
 		    cat "$WORK/pebble.seg$seg.json.log" >&2; exit 1; }
 		cpu_delta "$cpu0" "$(cpu_trees "$pbpid" "$DNS_PID")" \
 		    >>"$WORK/pebble.seg$seg.json.cpu"
+		echo "$ticks0 $(machine_ticks)" \
+		    >"$WORK/pebble.seg$seg.json.ticks"
 		ps -o rss= -p "$pbpid" >"$WORK/pebble.rss" 2>/dev/null || true
 		kill "$pbpid"
 		wait "$pbpid" 2>/dev/null || true
@@ -406,12 +419,16 @@ for p in glob.glob(sys.argv[1] + "/pebble.seg*.json.cpu"):
 			cpu[k] = cpu.get(k, 0) + int(v)
 with open(sys.argv[1] + "/pebble.report.json.cpu", "w") as f:
 	f.writelines("%s=%d\n" % kv for kv in sorted(cpu.items()))
+with open(sys.argv[1] + "/pebble.report.json.ticks", "w") as f:
+	for p in sorted(glob.glob(sys.argv[1] + "/pebble.seg*.json.ticks")):
+		with open(p) as g:
+			f.write(g.read())
 EOF
 }
 
 # Keeps round $2's report and RSS of server $1.
 keep_round() {
-	for f in report.json report.json.cpu rss; do
+	for f in report.json report.json.cpu report.json.ticks rss; do
 		[ ! -f "$WORK/$1.$f" ] || mv "$WORK/$1.$f" "$WORK/$1.round$2.$f"
 	done
 }
@@ -439,7 +456,7 @@ $PY - "$WORK" <<'EOF'
 import json, os, sys
 import glob
 w = sys.argv[1]
-rep, rates = {}, {}
+rep, rates, steals = {}, {}, {}
 for name in ("pebble", "cobble"):
 	rounds = []
 	for p in glob.glob(os.path.join(w, name + ".round*.report.json")):
@@ -448,6 +465,18 @@ for name in ("pebble", "cobble"):
 		try:
 			with open(p.replace(".report.json", ".rss")) as f:
 				r["rss_mib"] = int(f.read().split()[0]) / 1024
+		except (OSError, ValueError, IndexError):
+			pass
+		try:
+			# one "busy idle steal" before and after line per load
+			t = [0, 0, 0]
+			with open(p + ".ticks") as f:
+				for l in f:
+					v = [int(x) for x in l.split()]
+					for i in range(3):
+						t[i] += v[3 + i] - v[i]
+			if sum(t):
+				r["machine_pct"] = [100.0 * x / sum(t) for x in t]
 		except (OSError, ValueError, IndexError):
 			pass
 		try:
@@ -461,6 +490,8 @@ for name in ("pebble", "cobble"):
 		rounds.sort(key=lambda r: r["issuances_per_s"])
 		rep[name] = rounds[(len(rounds) - 1) // 2]  # the median round
 		rates[name] = [r["issuances_per_s"] for r in rounds]
+		steals[name] = [r["machine_pct"][2] for r in rounds
+		    if "machine_pct" in r]
 def get(r, path):
 	if path[0] == "latency_ms" and not r.get("latency_ms", {}).get(
 	    path[1], {}).get("count"):
@@ -508,10 +539,26 @@ for prog in progs + ["all"]:
 		line += "%12.2f" % (vals[0] / vals[1])
 	if any(v is not None for v in vals):
 		print(line)
+# The machine's CPU time during the load: busy, idle, and stolen by the
+# hypervisor (a loaded host; its figures are lower than the machine's).
+for i, what in enumerate(("busy", "idle", "steal")):
+	vals = [rep[n].get("machine_pct") for n in names]
+	if all(v is None for v in vals):
+		continue
+	print("%-26s" % ("machine %s (%%)" % what) + "".join("%12s" % (
+	    "-" if v is None else "%.0f" % v[i]) for v in vals))
+for n in names:
+	if rep[n].get("machine_pct", [0, 0, 0])[2] > 5:
+		print("%s: %.0f%% of the CPU time was stolen by the hypervisor "
+		    "during the median round: the figures are those of a slower "
+		    "machine" % (n, rep[n]["machine_pct"][2]))
 for n in names:
 	if len(rates[n]) > 1:
 		print("%s issuances/s by round, sorted: %s (the table shows the "
 		    "median round)" % (n, ", ".join("%.1f" % v for v in rates[n])))
+	if len(steals[n]) > 1:
+		print("%s steal %% by round, in the same order: %s" % (n,
+		    ", ".join("%.0f" % v for v in steals[n])))
 	if rep[n].get("stalls"):
 		print("%s deadlocked %d time(s) and was restarted; its figures add "
 		    "up %d segments (%.1f s of load; %d issuances in flight at the "

@@ -170,6 +170,10 @@ def test_compare_rounds_report_the_median():
 	assert rates is not None and len(rates) == 3, r.stdout
 	assert rates == sorted(rates) and rates[0] > 0, rates
 	assert table == rates[1], (table, rates)
+	steals = [l for l in r.stdout.splitlines()
+	    if l.startswith("cobble steal % by round, in the same order: ")]
+	assert steals and len(steals[0].split(": ")[1].split(", ")) == 3, \
+	    r.stdout
 
 
 def test_memory_samples_rss():
@@ -210,6 +214,15 @@ def test_compare_with_pebble():
 	assert float(cpu["cobble"][0]) > 0 and cpu["cobble"][1] == "-"
 	assert float(cpu["pebble"][1]) > 0 and cpu["pebble"][0] == "-"
 	assert float(cpu["all"][0]) > float(cpu["cobble"][0]), r.stdout
+	# The machine's share of busy, idle and stolen CPU time during each
+	# server's load adds up to 100%.
+	machine = dict((l.split()[1], [int(v) for v in l.split()[3:5]])
+	    for l in r.stdout.splitlines() if l.startswith("machine "))
+	assert sorted(machine) == ["busy", "idle", "steal"], r.stdout
+	for col in (0, 1):
+		shares = [machine[k][col] for k in machine]
+		assert 98 <= sum(shares) <= 102, r.stdout
+		assert machine["busy"][col] > 0, r.stdout
 
 
 @pytest.fixture
