@@ -566,18 +566,18 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 {
 	const struct cb_config *cfg = ctx->cfg;
 	struct sockaddr_storage ss;
+	/* Connections come from the acceptor (wfe_accept.c), which spreads
+	 * them over the workers; ITC wakes a worker given one. */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-	    MHD_USE_ERROR_LOG | MHD_USE_EPOLL;
+	    MHD_USE_ERROR_LOG | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ITC;
 	bool v6 = false;
 
 	if (wfe_listen_addr(cfg, &ss, &v6) != 0)
 		return -1;
-	if (v6)
-		flags |= MHD_USE_IPv6;
 	MHD_set_panic_func(wfe_mhd_panic, NULL);
-	ctx->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL,
-	    wfe_access, ctx, MHD_OPTION_EXTERNAL_LOGGER, wfe_mhd_log, ctx,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	ctx->daemon = MHD_start_daemon(flags, 0, NULL, NULL, wfe_access, ctx,
+	    MHD_OPTION_EXTERNAL_LOGGER, wfe_mhd_log, ctx,
 	    MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
 	    key_pem, MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
@@ -589,8 +589,14 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 	    (size_t)CB_MAX_CONNECTION_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, wfe_completed, ctx, MHD_OPTION_END);
 	if (ctx->daemon == NULL) {
+		cb_log(LOG_ERR, "cannot start the HTTPS server");
+		return -1;
+	}
+	ctx->acceptor = wfe_acceptor_start(ctx->daemon, &ss, v6);
+	if (ctx->acceptor == NULL) {
 		cb_log(LOG_ERR, "cannot listen on %s port %d",
 		    cfg->listen_address, cfg->port);
+		wfe_http_stop(ctx);
 		return -1;
 	}
 	return 0;
@@ -599,6 +605,9 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 void
 wfe_http_stop(struct wfe_ctx *ctx)
 {
+	/* No new connections first; then the daemon ends those it has. */
+	wfe_acceptor_stop(ctx->acceptor);
+	ctx->acceptor = NULL;
 	if (ctx->daemon != NULL)
 		MHD_stop_daemon(ctx->daemon);
 	ctx->daemon = NULL;

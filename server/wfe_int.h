@@ -282,6 +282,7 @@ struct wfe_ctx {
 	struct wfe_authzcache authzs;
 	struct wfe_ordercache orders;
 	struct MHD_Daemon *daemon;
+	struct wfe_acceptor *acceptor; /* owned; feeds daemon connections */
 	atomic_bool stopping;
 	atomic_uint_fast64_t next_req_id;
 	char *root_der; /* owned; DER of the root, for GET /root */
@@ -362,6 +363,18 @@ char *wfe_url(const struct wfe_req *req, const char *fmt, ...) CB_PRINTF(2, 3);
 int wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem,
     const char *key_pem) CB_MUSTCHECK;
 void wfe_http_stop(struct wfe_ctx *ctx);
+
+/* ---- the listening socket (wfe_accept.c) ---- */
+
+struct wfe_acceptor;
+/* Listens on SS and starts the thread that hands each connection to
+ * DAEMON (started with MHD_USE_NO_LISTEN_SOCKET), spread over its workers.
+ * NULL (logged) when it cannot listen. */
+struct wfe_acceptor *wfe_acceptor_start(
+    struct MHD_Daemon *daemon, const struct sockaddr_storage *ss, bool v6);
+/* Stops accepting and closes the listening socket; NULL is a no-op. The
+ * connections already handed over stay with the daemon. */
+void wfe_acceptor_stop(struct wfe_acceptor *a);
 
 /* ---- authentication of POSTs (wfe_auth.c) ---- */
 
