@@ -127,7 +127,7 @@ struct cb_cfg_opt {
 	    60, 0)                                                             \
 	X("acme.max_identifiers", CB_CFG_INT, CB_CFG_OFF(max_identifiers), 0,  \
 	    "100", 1, CB_MAX_IDENTIFIERS, 0)                                   \
-	X("validator.workers", CB_CFG_INT, CB_CFG_OFF(va_workers), 0, "4", 1,  \
+	X("validator.workers", CB_CFG_INT, CB_CFG_OFF(va_workers), 0, "16", 1, \
 	    64, 0)                                                             \
 	X("validator.http01_port", CB_CFG_PORT, CB_CFG_OFF(va_http01_port), 0, \
 	    "80", 1, 65535, CB_CFG_TESTMODE)                                   \

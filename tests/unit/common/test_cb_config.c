@@ -81,7 +81,7 @@ assert_defaults(const struct cb_config *cfg)
 	assert_int_equal(cfg->valid_authz_lifetime, 2592000);
 	assert_int_equal(cfg->retry_after, 1);
 	assert_int_equal(cfg->max_identifiers, 100);
-	assert_int_equal(cfg->va_workers, 4);
+	assert_int_equal(cfg->va_workers, 16);
 	assert_int_equal(cfg->va_http01_port, 80);
 	assert_string_equal(cfg->va_dns_server, "");
 	assert_false(cfg->va_allow_loopback);
