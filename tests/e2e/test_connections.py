@@ -7,7 +7,10 @@ other. Cobble accepts connections itself and hands them to the workers in
 turn (server/wfe_accept.c); libmicrohttpd left alone lets the first worker
 to wake take up to ten of a burst. The test reads which worker serves
 which connection from the kernel: each worker has an epoll set, and
-/proc/PID/fdinfo lists the descriptors in it."""
+/proc/PID/fdinfo lists the descriptors in it.
+
+Since Cobble owns the listening socket, the limits on connections, a port
+already taken and an IPv6 address are checked here too."""
 
 import copy
 import json
@@ -18,8 +21,11 @@ import ssl
 import subprocess
 import time
 
-from conftest import cobble_bin
-from e2e_util import make_tmpdir
+import pytest
+import requests
+
+from conftest import Cobble, cobble_bin, log_complaints, stop_cobble
+from e2e_util import free_port, make_tmpdir
 
 PER_IP = 9
 COBBLE_CONFIG = {"server": {"threads": 4, "per_ip_connections": PER_IP}}
@@ -171,3 +177,47 @@ def test_port_in_use(cobble):
 		_get_directory(tls[0], "localhost:%d" % cobble.port)
 	finally:
 		tls[0].close()
+
+
+def _wait_directory(url, root, inst):
+	deadline = time.monotonic() + 60
+	while True:
+		assert inst.alive(), inst.log_tail()
+		try:
+			if os.path.exists(root):
+				r = requests.get(url, verify=root, timeout=2)
+				if r.status_code == 200:
+					return r
+		except requests.RequestException:
+			pass
+		assert time.monotonic() < deadline, inst.log_tail()
+		time.sleep(0.2)
+
+
+def test_listen_on_ipv6_loopback(cobble):
+	"""server.listen "::1": Cobble's own listening socket binds the IPv6
+	address, and the API answers there, not on 127.0.0.1."""
+	d = make_tmpdir("ipv6")
+	config = copy.deepcopy(cobble.config)
+	config["state_dir"] = os.path.join(d, "state")
+	config["server"]["listen"] = "::1"
+	config["server"]["port"] = port = free_port()
+	path = os.path.join(d, "cobble.json")
+	with open(path, "w") as f:
+		json.dump(config, f)
+	log = os.path.join(d, "cobble.log")
+	with open(log, "wb") as logf:
+		proc = subprocess.Popen([cobble_bin(), "serve", "-c", path],
+		    stdout=logf, stderr=subprocess.STDOUT,
+		    stdin=subprocess.DEVNULL, cwd=d)
+	inst = Cobble(d, config, proc, log)
+	try:
+		r = _wait_directory("https://[::1]:%d/directory" % port,
+		    inst.root, inst)
+		assert "newOrder" in r.json(), r.text
+		with pytest.raises(OSError):
+			socket.create_connection(("127.0.0.1", port), timeout=2)
+	finally:
+		bad = stop_cobble(inst) + log_complaints(inst)
+	shutil.rmtree(d, ignore_errors=True)
+	assert not bad, bad
