@@ -83,8 +83,11 @@ wfe_accept_wait(const struct wfe_acceptor *a, int timeout_ms)
 	    {.fd = a->wake[0], .events = POLLIN},
 	};
 
-	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR)
+	if (poll(p, 2, timeout_ms) < 0 && errno != EINTR) {
+		/* Out of memory for the wait itself: do not spin on it. */
 		cb_log(LOG_ERR, "accept: poll: %s", strerror(errno));
+		usleep(WFE_ACCEPT_PAUSE_MS * 1000);
+	}
 	return (p[1].revents & POLLIN) != 0;
 }
 
