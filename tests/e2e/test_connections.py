@@ -24,7 +24,8 @@ import time
 import pytest
 import requests
 
-from conftest import Cobble, cobble_bin, log_complaints, stop_cobble
+from conftest import (Cobble, _wait_ready, cobble_bin, log_complaints,
+    stop_cobble)
 from e2e_util import free_port, make_tmpdir
 
 PER_IP = 9
@@ -179,21 +180,6 @@ def test_port_in_use(cobble):
 		tls[0].close()
 
 
-def _wait_directory(url, root, inst):
-	deadline = time.monotonic() + 60
-	while True:
-		assert inst.alive(), inst.log_tail()
-		try:
-			if os.path.exists(root):
-				r = requests.get(url, verify=root, timeout=2)
-				if r.status_code == 200:
-					return r
-		except requests.RequestException:
-			pass
-		assert time.monotonic() < deadline, inst.log_tail()
-		time.sleep(0.2)
-
-
 def test_listen_on_ipv6_loopback(cobble):
 	"""server.listen "::1": Cobble's own listening socket binds the IPv6
 	address, and the API answers there, not on 127.0.0.1."""
@@ -211,9 +197,11 @@ def test_listen_on_ipv6_loopback(cobble):
 		    stdout=logf, stderr=subprocess.STDOUT,
 		    stdin=subprocess.DEVNULL, cwd=d)
 	inst = Cobble(d, config, proc, log)
+	inst.url = "https://[::1]:%d/directory" % port
 	try:
-		r = _wait_directory("https://[::1]:%d/directory" % port,
-		    inst.root, inst)
+		err = _wait_ready(inst, 60)
+		assert err is None, "%s\n%s" % (err, inst.log_tail())
+		r = requests.get(inst.url, verify=inst.root, timeout=5)
 		assert "newOrder" in r.json(), r.text
 		with pytest.raises(OSError):
 			socket.create_connection(("127.0.0.1", port), timeout=2)
