@@ -73,7 +73,7 @@ struct cb_cfg_opt {
 	    0, CB_CFG_STR_MAX, 0)                                              \
 	X("server.tls_key", CB_CFG_STRING, CB_CFG_OFF(tls_key_file), 0, "", 0, \
 	    CB_CFG_STR_MAX, 0)                                                 \
-	X("server.threads", CB_CFG_INT, CB_CFG_OFF(threads), 0, "16", 1, 64,   \
+	X("server.threads", CB_CFG_INT, CB_CFG_OFF(threads), 0, "32", 1, 64,   \
 	    0)                                                                 \
 	X("server.max_connections", CB_CFG_INT, CB_CFG_OFF(max_connections),   \
 	    0, "1024", 1, 65536, 0)                                            \

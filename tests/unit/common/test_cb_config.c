@@ -55,7 +55,7 @@ assert_defaults(const struct cb_config *cfg)
 	assert_int_equal(cfg->nhostnames, 0);
 	assert_string_equal(cfg->tls_cert_file, "");
 	assert_string_equal(cfg->tls_key_file, "");
-	assert_int_equal(cfg->threads, 16);
+	assert_int_equal(cfg->threads, 32);
 	assert_int_equal(cfg->max_connections, 1024);
 	assert_int_equal(cfg->per_ip_connections, 0);
 	assert_int_equal(cfg->connection_timeout, 30);
