@@ -23,7 +23,8 @@
 #   -s  Cobble's state directory, kept after the run (default: a fresh
 #       one in the work folder); with bench/load-db.sh, measures Cobble
 #       with a full database
-#   -r  rounds (default 1): the servers take turns ROUNDS times, each
+#   -r  rounds (default 1): the servers take turns ROUNDS times (Pebble
+#       first in odd rounds, Cobble first in even ones), each
 #       round on a fresh state (unless -s); the table shows each
 #       server's median round and every round's issuances per second
 #       (on a shared machine one run can be 20% off)
@@ -435,15 +436,24 @@ keep_round() {
 
 start_dns
 round=1
+# Runs server $1 (pebble or cobble) for round $2, unless -o excludes it.
+run_round() {
+	[ "$ONLY" = "" ] || [ "$ONLY" = "$1" ] || return 0
+	"run_$1"
+	keep_round "$1" "$2"
+}
+
+# Odd rounds run Pebble first, even rounds Cobble first: whatever favours
+# one place in a round (a machine warming up or cooling down) favours
+# neither server over the rounds.
 while [ $round -le "$ROUNDS" ]; do
 	[ "$ROUNDS" -eq 1 ] || echo "compare.sh: round $round of $ROUNDS" >&2
-	if [ "$ONLY" != cobble ]; then
-		run_pebble
-		keep_round pebble $round
-	fi
-	if [ "$ONLY" != pebble ]; then
-		run_cobble
-		keep_round cobble $round
+	if [ $((round % 2)) -eq 1 ]; then
+		run_round pebble $round
+		run_round cobble $round
+	else
+		run_round cobble $round
+		run_round pebble $round
 	fi
 	round=$((round + 1))
 done

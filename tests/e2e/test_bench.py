@@ -191,13 +191,29 @@ def test_memory_samples_rss():
 	assert issued and int(issued[0].split()[1]) > 0, r.stdout
 
 
+def load_order(stderr):
+	"""Which server each round of compare.sh loaded first, then second."""
+	rounds = []
+	for line in stderr.splitlines():
+		if line.startswith("compare.sh: round "):
+			rounds.append([])
+		for name in ("pebble", "cobble"):
+			if line.startswith("compare.sh: %s: " % name) and \
+			    "of load" in line and name not in rounds[-1]:
+				rounds[-1].append(name)
+	return rounds
+
+
 def test_compare_with_pebble():
-	"""compare.sh without -o: Pebble, then Cobble, the same load, one
-	table with both and the ratio."""
+	"""compare.sh without -o: both servers under the same load, Pebble
+	first in odd rounds and Cobble first in even ones; one table with
+	both and the ratio."""
 	r = subprocess.run([os.path.join(REPO, "bench", "compare.sh"), "-d",
-	    "2", "-c", "4"], capture_output=True, text=True, timeout=300,
-	    env=script_env())
+	    "2", "-c", "4", "-r", "2"], capture_output=True, text=True,
+	    timeout=300, env=script_env())
 	assert r.returncode == 0, r.stderr
+	assert load_order(r.stderr) == [["pebble", "cobble"],
+	    ["cobble", "pebble"]], r.stderr
 	head = r.stdout.splitlines()[1].split()
 	assert head == ["cobble", "pebble", "cobble/peb"], r.stdout
 	rate = [l.split() for l in r.stdout.splitlines()
