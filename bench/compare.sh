@@ -434,8 +434,6 @@ keep_round() {
 	done
 }
 
-start_dns
-round=1
 # Runs server $1 (pebble or cobble) for round $2, unless -o excludes it.
 run_round() {
 	[ "$ONLY" = "" ] || [ "$ONLY" = "$1" ] || return 0
@@ -443,6 +441,8 @@ run_round() {
 	keep_round "$1" "$2"
 }
 
+start_dns
+round=1
 # Odd rounds run Pebble first, even rounds Cobble first: whatever favours
 # one place in a round (a machine warming up or cooling down) favours
 # neither server over the rounds.
