@@ -274,6 +274,13 @@ int bench_http_head(struct bench_http *h, const char *url) CB_MUSTCHECK;
 int bench_http_post(struct bench_http *h, const char *url, const char *body,
     bool pem) CB_MUSTCHECK;
 
+/* Reads, as the response to a request already sent (HEAD: no body), what
+ * arrives on FD, a connected stream socket without TLS that H takes over
+ * (it is closed with H's connection). As bench_http_get(). For the fuzz
+ * target, which writes the bytes of the response itself. */
+int bench_http_read_response(
+    struct bench_http *h, int fd, bool head) CB_MUSTCHECK;
+
 /* ---- HTTP-01 responder (bench_responder.c) ---- */
 
 struct bench_responder;
@@ -293,6 +300,11 @@ void bench_responder_remove(struct bench_responder *r, const char *token);
 /* Requests answered 200 and 404 so far. Thread-safe. */
 void bench_responder_counts(
     struct bench_responder *r, uint64_t *found, uint64_t *missing);
+/* The response to REQ, a request's header block (NUL-terminated): 200
+ * with the key authorization when it is GET of a known token's path, 404
+ * otherwise; counted as found or missing. Caller frees. Thread-safe; the
+ * responder's thread answers with it, the fuzz target calls it directly. */
+char *bench_responder_reply(struct bench_responder *r, const char *req);
 /* Stops the thread and frees R; NULL is ignored. */
 void bench_responder_stop(struct bench_responder *r);
 
@@ -390,6 +402,25 @@ struct bench_dir {
 	char *new_order;
 };
 
+/* What an issuance needs from an order object (RFC 8555 7.1.3). */
+struct bench_order {
+	char *url; /* Location of newOrder */
+	char *status;
+	char *finalize;
+	char *certificate;
+	char *authzs[BENCH_MAX_NAMES];
+	size_t nauthz;
+	int error; /* problem type of "error", if any */
+};
+
+/* What an issuance needs from an authorization (RFC 8555 7.1.4). */
+struct bench_authz {
+	char *status;
+	char *chall_url; /* the http-01 challenge */
+	char *token;
+	int error; /* problem type of a challenge's "error", if any */
+};
+
 /* A registered account, shared read-only by all workers after setup. */
 struct bench_account {
 	struct bench_key key;
@@ -459,6 +490,20 @@ struct bench_loop {
 	pthread_t thread;
 };
 
+/* The parsers of what an ACME server answers, each bounded by
+ * BENCH_MAX_NAMES and CB_MAX_URL_LEN; they return 0 or -1 (the object
+ * lacks what an issuance needs). */
+/* Fills DIR from directory object D; on failure DIR is empty. */
+int bench_dir_parse(const json_t *d, struct bench_dir *dir) CB_MUSTCHECK;
+/* Fills O from an order object J (keeps O->url). */
+int bench_order_parse(const json_t *j, struct bench_order *o) CB_MUSTCHECK;
+/* Releases O's strings and zeroes it. */
+void bench_order_clear(struct bench_order *o);
+/* Fills A from an authorization object J: its status, the first http-01
+ * challenge's URL and token, and the first challenge error's type. */
+int bench_authz_parse(const json_t *j, struct bench_authz *a) CB_MUSTCHECK;
+/* Releases A's strings and zeroes it. */
+void bench_authz_clear(struct bench_authz *a);
 /* Fetches the directory at URL into DIR with H. Returns 0 or -1 (logged). */
 int bench_dir_fetch(
     struct bench_http *h, const char *url, struct bench_dir *dir) CB_MUSTCHECK;

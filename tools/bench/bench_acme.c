@@ -13,25 +13,6 @@
 
 #include "cb_log.h"
 
-/* What an issuance needs from an order object (RFC 8555 7.1.3). */
-struct bench_order {
-	char *url; /* Location of newOrder */
-	char *status;
-	char *finalize;
-	char *certificate;
-	char *authzs[BENCH_MAX_NAMES];
-	size_t nauthz;
-	int error; /* problem type of "error", if any */
-};
-
-/* What an issuance needs from an authorization (RFC 8555 7.1.4). */
-struct bench_authz {
-	char *status;
-	char *chall_url; /* the http-01 challenge */
-	char *token;
-	int error; /* problem type of a challenge's "error", if any */
-};
-
 /* The request in flight, or the poll waited for. */
 enum bench_phase {
 	BENCH_PH_IDLE = 0,
@@ -196,6 +177,20 @@ bench_dup_string(const json_t *obj, const char *key)
 }
 
 int
+bench_dir_parse(const json_t *d, struct bench_dir *dir)
+{
+	memset(dir, 0, sizeof(*dir));
+	dir->new_nonce = bench_dup_string(d, "newNonce");
+	dir->new_account = bench_dup_string(d, "newAccount");
+	dir->new_order = bench_dup_string(d, "newOrder");
+	if (dir->new_nonce != NULL && dir->new_account != NULL &&
+	    dir->new_order != NULL)
+		return 0;
+	bench_dir_clear(dir);
+	return -1;
+}
+
+int
 bench_dir_fetch(struct bench_http *h, const char *url, struct bench_dir *dir)
 {
 	json_t *d = NULL;
@@ -211,11 +206,7 @@ bench_dir_fetch(struct bench_http *h, const char *url, struct bench_dir *dir)
 		    url, h->status);
 		goto out;
 	}
-	dir->new_nonce = bench_dup_string(d, "newNonce");
-	dir->new_account = bench_dup_string(d, "newAccount");
-	dir->new_order = bench_dup_string(d, "newOrder");
-	if (dir->new_nonce == NULL || dir->new_account == NULL ||
-	    dir->new_order == NULL) {
+	if (bench_dir_parse(d, dir) != 0) {
 		cb_log(LOG_ERR,
 		    "bench: %s lacks newNonce, newAccount or "
 		    "newOrder",
@@ -247,7 +238,7 @@ bench_account_clear(struct bench_account *a)
 	a->kid = NULL;
 }
 
-static void
+void
 bench_order_clear(struct bench_order *o)
 {
 	free(o->url);
@@ -259,8 +250,7 @@ bench_order_clear(struct bench_order *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* Fills O from an order object (keeps O->url). Returns 0 or -1. */
-static int
+int
 bench_order_parse(const json_t *j, struct bench_order *o)
 {
 	const json_t *authzs = json_object_get(j, "authorizations");
@@ -289,7 +279,7 @@ bench_order_parse(const json_t *j, struct bench_order *o)
 	return 0;
 }
 
-static void
+void
 bench_authz_clear(struct bench_authz *a)
 {
 	free(a->status);
@@ -298,8 +288,7 @@ bench_authz_clear(struct bench_authz *a)
 	memset(a, 0, sizeof(*a));
 }
 
-/* Fills A from an authorization object. Returns 0 or -1. */
-static int
+int
 bench_authz_parse(const json_t *j, struct bench_authz *a)
 {
 	const json_t *challs = json_object_get(j, "challenges");

@@ -749,9 +749,9 @@ bench_http_head_parse(struct bench_http *h, const char *blk, size_t len,
 	h->problem = false;
 	memset(rh, 0, sizeof(*rh));
 	rh->content_length = -1;
+	/* RFC 9110 15: three digits, 100 to 599. */
 	if (len < 12 || strncmp(blk, "HTTP/1.", 7) != 0 || blk[8] != ' ' ||
-	    !isdigit((unsigned char)blk[9]) ||
-	    !isdigit((unsigned char)blk[10]) ||
+	    blk[9] < '1' || blk[9] > '5' || !isdigit((unsigned char)blk[10]) ||
 	    !isdigit((unsigned char)blk[11]))
 		return bench_http_err(h, "malformed HTTP status line");
 	h->status = (blk[9] - '0') * 100 + (blk[10] - '0') * 10 + blk[11] - '0';
@@ -818,7 +818,7 @@ bench_http_head_read(struct bench_http *h)
 			return BENCH_HTTP_ERR;
 		h->in_off += len + 4;
 		/* 1xx interim responses carry nothing we use */
-		if (h->status < 100 || h->status >= 200)
+		if (h->status >= 200)
 			return bench_http_body_start(h, &rh);
 	}
 }
@@ -1008,6 +1008,20 @@ bench_http_post(
     struct bench_http *h, const char *url, const char *body, bool pem)
 {
 	return bench_http_wait(h, bench_http_start(h, "POST", url, body, pem));
+}
+
+int
+bench_http_read_response(struct bench_http *h, int fd, bool head)
+{
+	bench_http_abandon(h);
+	bench_http_reset(h);
+	h->errbuf[0] = '\0';
+	h->fd = fd;
+	h->head = head;
+	h->reused = h->retried = false;
+	h->deadline_us = bench_now_us() + BENCH_HTTP_TIMEOUT * 1000000LL;
+	h->phase = BENCH_HTTP_HEAD;
+	return bench_http_wait(h, bench_http_step(h));
 }
 
 SSL_CTX *

@@ -138,36 +138,42 @@ bench_resp_lookup(struct bench_responder *r, const char *token, size_t len)
 	return ka;
 }
 
-/* Builds the response to the complete request in C->in. */
-static void
-bench_resp_answer(struct bench_responder *r, struct bench_resp_conn *c)
+char *
+bench_responder_reply(struct bench_responder *r, const char *req)
 {
 	const char *path = NULL, *end;
-	char *ka = NULL;
+	char *ka = NULL, *out;
 	size_t plen = strlen(BENCH_RESP_PREFIX);
 
-	if (strncmp(c->in, "GET ", 4) == 0)
-		path = c->in + 4;
+	if (strncmp(req, "GET ", 4) == 0)
+		path = req + 4;
 	end = path != NULL ? strchr(path, ' ') : NULL;
 	if (end != NULL && (size_t)(end - path) > plen &&
 	    strncmp(path, BENCH_RESP_PREFIX, plen) == 0)
 		ka = bench_resp_lookup(
 		    r, path + plen, (size_t)(end - path) - plen);
-	if (ka != NULL) {
-		atomic_fetch_add(&r->found, 1);
-		c->out = cb_asprintf("HTTP/1.1 200 OK\r\n"
-		                     "Content-Type: text/plain\r\n"
-		                     "Content-Length: %zu\r\n"
-		                     "Connection: close\r\n\r\n%s",
-		    strlen(ka), ka);
-	} else {
+	if (ka == NULL) {
 		atomic_fetch_add(&r->missing, 1);
-		c->out = cb_strdup("HTTP/1.1 404 Not Found\r\n"
-		                   "Content-Length: 0\r\n"
-		                   "Connection: close\r\n\r\n");
+		return cb_strdup("HTTP/1.1 404 Not Found\r\n"
+		                 "Content-Length: 0\r\n"
+		                 "Connection: close\r\n\r\n");
 	}
-	c->outlen = strlen(c->out);
+	atomic_fetch_add(&r->found, 1);
+	out = cb_asprintf("HTTP/1.1 200 OK\r\n"
+	                  "Content-Type: text/plain\r\n"
+	                  "Content-Length: %zu\r\n"
+	                  "Connection: close\r\n\r\n%s",
+	    strlen(ka), ka);
 	free(ka);
+	return out;
+}
+
+/* Builds the response to the complete request in C->in. */
+static void
+bench_resp_answer(struct bench_responder *r, struct bench_resp_conn *c)
+{
+	c->out = bench_responder_reply(r, c->in);
+	c->outlen = strlen(c->out);
 }
 
 static void

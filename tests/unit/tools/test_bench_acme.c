@@ -610,6 +610,97 @@ test_many_workers(void **state)
 	free(dir);
 }
 
+/* JSON text J (single quotes for double) as an object. */
+static json_t *
+obj(const char *j)
+{
+	char *t = cb_strdup(j);
+	json_t *o;
+
+	for (char *p = t; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	o = json_loads(t, 0, NULL);
+	assert_non_null(o);
+	free(t);
+	return o;
+}
+
+/* What the parsers of server objects accept, and their bounds. */
+static void
+test_object_parsers(void **state)
+{
+	struct bench_dir dir;
+	struct bench_order o = {0};
+	struct bench_authz a = {0};
+	json_t *j;
+	char *big;
+
+	(void)state;
+	j = obj("{'newNonce': 'n', 'newAccount': 'a', 'newOrder': 'o'}");
+	assert_int_equal(bench_dir_parse(j, &dir), 0);
+	assert_string_equal(dir.new_order, "o");
+	bench_dir_clear(&dir);
+	json_decref(j);
+	j = obj("{'newNonce': 'n', 'newAccount': 'a', 'newOrder': 7}");
+	assert_int_equal(bench_dir_parse(j, &dir), -1);
+	assert_null(dir.new_nonce);
+	json_decref(j);
+
+	o.url = cb_strdup("https://ca.test/order/1");
+	j = obj("{'status': 'ready', 'finalize': 'f', 'authorizations': "
+	        "['a1', 'a2'], 'error': {'type': "
+	        "'urn:ietf:params:acme:error:rejectedIdentifier'}}");
+	assert_int_equal(bench_order_parse(j, &o), 0);
+	assert_int_equal(o.nauthz, 2);
+	assert_string_equal(o.authzs[1], "a2");
+	assert_string_equal(o.url, "https://ca.test/order/1");
+	assert_int_equal(o.error, CB_PROB_REJECTED_IDENTIFIER);
+	json_decref(j);
+	/* No authorizations, and more than an order of ours can have. */
+	j = obj("{'status': 'ready', 'finalize': 'f', 'authorizations': []}");
+	assert_int_equal(bench_order_parse(j, &o), -1);
+	json_decref(j);
+	j = json_pack("{s:s, s:s, s:[]}", "status", "ready", "finalize", "f",
+	    "authorizations");
+	for (int i = 0; i <= BENCH_MAX_NAMES; i++)
+		json_array_append_new(
+		    json_object_get(j, "authorizations"), json_string("a"));
+	assert_int_equal(bench_order_parse(j, &o), -1);
+	assert_true(o.nauthz == 0);
+	json_decref(j);
+	/* A URL longer than CB_MAX_URL_LEN is not taken. */
+	big = cb_malloc(CB_MAX_URL_LEN + 2);
+	memset(big, 'u', CB_MAX_URL_LEN + 1);
+	big[CB_MAX_URL_LEN + 1] = '\0';
+	j = json_pack("{s:s, s:s, s:[s]}", "status", "ready", "finalize", big,
+	    "authorizations", "a1");
+	assert_int_equal(bench_order_parse(j, &o), -1);
+	assert_null(o.finalize);
+	json_decref(j);
+	bench_order_clear(&o);
+
+	j = obj("{'status': 'pending', 'challenges': [{'type': 'dns-01', "
+	        "'url': 'd', 'token': 'x'}, {'type': 'http-01', 'url': 'h', "
+	        "'token': 't', 'error': {'type': "
+	        "'urn:ietf:params:acme:error:connection'}}, {'type': "
+	        "'http-01', 'url': 'h2', 'token': 't2'}]}");
+	assert_int_equal(bench_authz_parse(j, &a), 0);
+	assert_string_equal(a.chall_url, "h");
+	assert_string_equal(a.token, "t");
+	assert_int_equal(a.error, CB_PROB_CONNECTION);
+	json_decref(j);
+	j = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "status", "pending",
+	    "challenges", "type", "http-01", "url", "h", "token", big);
+	assert_int_equal(bench_authz_parse(j, &a), -1);
+	json_decref(j);
+	j = obj("{'status': 'pending', 'challenges': {}}");
+	assert_int_equal(bench_authz_parse(j, &a), -1);
+	json_decref(j);
+	bench_authz_clear(&a);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -622,6 +713,7 @@ main(void)
 	    cmocka_unit_test(test_abort),
 	    cmocka_unit_test(test_setup_failure),
 	    cmocka_unit_test(test_many_workers),
+	    cmocka_unit_test(test_object_parsers),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -507,6 +507,53 @@ test_abort(void **state)
 	SSL_CTX_free(client);
 }
 
+/* RESPONSE, sent whole and the connection closed, read as the answer to
+ * a GET (or a HEAD); returns bench_http_read_response()'s result. */
+static int
+read_sent(struct bench_http *h, const char *response, bool head)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(send(sv[1], response, strlen(response), 0),
+	    (ssize_t)strlen(response));
+	close(sv[1]);
+	return bench_http_read_response(h, sv[0], head);
+}
+
+/* The fuzz target's way in: a response from a socket the test wrote. */
+static void
+test_read_response(void **state)
+{
+	SSL_CTX *client = SSL_CTX_new(TLS_client_method());
+	struct bench_http h;
+
+	(void)state;
+	bench_http_init(&h, client, NULL);
+	assert_int_equal(read_sent(&h,
+	                     "HTTP/1.1 201 Created\r\nReplay-Nonce: n1\r\n"
+	                     "Content-Length: 2\r\n\r\n{}",
+	                     false),
+	    0);
+	assert_int_equal(h.status, 201);
+	assert_string_equal(h.body, "{}");
+	assert_string_equal(h.nonce, "n1");
+	assert_int_equal(read_sent(&h,
+	                     "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n",
+	                     true),
+	    0);
+	assert_int_equal(h.len, 0);
+	/* RFC 9110 15: a status is 100 to 599. */
+	assert_int_equal(read_sent(&h, "HTTP/1.1 099 Low\r\n\r\n", false), -1);
+	assert_non_null(strstr(h.errbuf, "status line"));
+	assert_int_equal(read_sent(&h, "HTTP/1.1 600 Hi\r\n\r\n", false), -1);
+	assert_non_null(strstr(h.errbuf, "status line"));
+	assert_int_equal(read_sent(&h, "", false), -1);
+	assert_non_null(strstr(h.errbuf, "closed"));
+	bench_http_clear(&h);
+	SSL_CTX_free(client);
+}
+
 int
 main(void)
 {
@@ -516,6 +563,7 @@ main(void)
 	    cmocka_unit_test(test_post_request),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_abort),
+	    cmocka_unit_test(test_read_response),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
