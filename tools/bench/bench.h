@@ -499,8 +499,9 @@ int bench_dir_parse(const json_t *d, struct bench_dir *dir) CB_MUSTCHECK;
 int bench_order_parse(const json_t *j, struct bench_order *o) CB_MUSTCHECK;
 /* Releases O's strings and zeroes it. */
 void bench_order_clear(struct bench_order *o);
-/* Fills A from an authorization object J: its status, the first http-01
- * challenge's URL and token, and the first challenge error's type. */
+/* Fills A from an authorization object J: its status, the URL and token
+ * of the first http-01 challenge that has both, and the first challenge
+ * error's type. */
 int bench_authz_parse(const json_t *j, struct bench_authz *a) CB_MUSTCHECK;
 /* Releases A's strings and zeroes it. */
 void bench_authz_clear(struct bench_authz *a);

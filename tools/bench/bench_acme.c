@@ -309,10 +309,16 @@ bench_authz_parse(const json_t *j, struct bench_authz *a)
 		if (type == NULL || strcmp(type, "http-01") != 0 ||
 		    a->chall_url != NULL)
 			continue;
+		/* Both or neither: a challenge lacking one is skipped. */
 		a->chall_url = bench_dup_string(c, "url");
 		a->token = bench_dup_string(c, "token");
+		if (a->chall_url == NULL || a->token == NULL) {
+			free(a->chall_url);
+			free(a->token);
+			a->chall_url = a->token = NULL;
+		}
 	}
-	return a->chall_url != NULL && a->token != NULL ? 0 : -1;
+	return a->chall_url != NULL ? 0 : -1;
 }
 
 /* How long to wait before polling again (RFC 8555 7.5.1: Retry-After),

@@ -694,6 +694,20 @@ test_object_parsers(void **state)
 	    "challenges", "type", "http-01", "url", "h", "token", big);
 	assert_int_equal(bench_authz_parse(j, &a), -1);
 	json_decref(j);
+	/* A token without a URL is not kept (it leaked before), and the
+	 * next http-01 challenge is used. */
+	j = obj("{'status': 'pending', 'challenges': [{'type': 'http-01', "
+	        "'token': 'lone'}, {'type': 'http-01', 'url': 'u2', "
+	        "'token': 't2'}]}");
+	assert_int_equal(bench_authz_parse(j, &a), 0);
+	assert_string_equal(a.chall_url, "u2");
+	assert_string_equal(a.token, "t2");
+	json_decref(j);
+	j = obj("{'status': 'pending', 'challenges': [{'type': 'http-01', "
+	        "'token': 'lone'}]}");
+	assert_int_equal(bench_authz_parse(j, &a), -1);
+	assert_null(a.token);
+	json_decref(j);
 	j = obj("{'status': 'pending', 'challenges': {}}");
 	assert_int_equal(bench_authz_parse(j, &a), -1);
 	json_decref(j);
