@@ -567,9 +567,15 @@ wfe_http_start(struct wfe_ctx *ctx, const char *cert_pem, const char *key_pem)
 	const struct cb_config *cfg = ctx->cfg;
 	struct sockaddr_storage ss;
 	/* Connections come from the acceptor (wfe_accept.c), which spreads
-	 * them over the workers; ITC wakes a worker given one. */
+	 * them over the workers; ITC wakes a worker given one. poll(2), not
+	 * epoll: in epoll mode libmicrohttpd 0.9.75 spins (recv, then
+	 * epoll_wait with no timeout) while a TLS handshake waits for the
+	 * client, so each new connection cost a worker's CPU for a round
+	 * trip, and a client that never finished its handshake held one
+	 * busy until the connection timed out. A worker polls only its own
+	 * connections, a few each. */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS |
-	    MHD_USE_ERROR_LOG | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+	    MHD_USE_ERROR_LOG | MHD_USE_POLL | MHD_USE_NO_LISTEN_SOCKET |
 	    MHD_USE_ITC;
 	bool v6 = false;
 

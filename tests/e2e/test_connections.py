@@ -6,8 +6,12 @@ commit, so the keep-alive connections a worker serves wait for each
 other. Cobble accepts connections itself and hands them to the workers in
 turn (server/wfe_accept.c); libmicrohttpd left alone lets the first worker
 to wake take up to ten of a burst. The test reads which worker serves
-which connection from the kernel: each worker has an epoll set, and
-/proc/PID/fdinfo lists the descriptors in it.
+which connection from the kernel: an idle worker waits in poll(2), and
+/proc/PID/task/TID/syscall gives the array of descriptors it waits on,
+which /proc/PID/mem then shows.
+
+A TLS handshake that waits on the client must not cost the server CPU
+(libmicrohttpd 0.9.75 spins in its epoll mode; Cobble uses poll).
 
 Since Cobble owns the listening socket, the limits on connections, a port
 already taken and an IPv6 address are checked here too."""
@@ -18,6 +22,7 @@ import os
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import time
 
@@ -48,11 +53,33 @@ def _inodes_of_connections(port):
 	return inodes
 
 
-def _connections_by_epoll_set(pid, port):
-	"""{epoll descriptor: how many of the connections to PORT it holds}."""
+# x86-64 system call numbers of poll(2) and ppoll(2): both take the
+# pollfd array and its length first.
+POLL_SYSCALLS = (7, 271)
+
+
+def _polled_fds(pid, tid):
+	"""The descriptors thread TID of PID waits on in poll(2), or None when
+	it is not waiting there."""
+	try:
+		with open("/proc/%d/task/%d/syscall" % (pid, tid)) as f:
+			fields = f.read().split()
+	except OSError:
+		return None
+	if not fields or not fields[0].isdigit() or \
+	    int(fields[0]) not in POLL_SYSCALLS:
+		return None
+	addr, nfds = int(fields[1], 16), int(fields[2], 16)
+	with open("/proc/%d/mem" % pid, "rb") as mem:
+		mem.seek(addr)
+		raw = mem.read(8 * nfds)  # struct pollfd: int fd, short, short
+	return [struct.unpack_from("<i", raw, 8 * i)[0] for i in range(nfds)]
+
+
+def _connections_by_worker(pid, port):
+	"""{worker thread: how many of the connections to PORT it serves}."""
 	fds = "/proc/%d/fd" % pid
 	conns = set()
-	epolls = []
 	wanted = _inodes_of_connections(port)
 	for name in os.listdir(fds):
 		try:
@@ -61,16 +88,32 @@ def _connections_by_epoll_set(pid, port):
 			continue
 		if target.startswith("socket:[") and target[8:-1] in wanted:
 			conns.add(int(name))
-		elif target == "anon_inode:[eventpoll]":
-			epolls.append(int(name))
 	counts = {}
-	for e in epolls:
-		with open("/proc/%d/fdinfo/%d" % (pid, e)) as f:
-			held = [int(l.split()[1]) for l in f if l.startswith("tfd:")]
-		n = sum(1 for fd in held if fd in conns)
+	for tid in map(int, os.listdir("/proc/%d/task" % pid)):
+		polled = _polled_fds(pid, tid)
+		n = sum(1 for fd in polled or () if fd in conns)
 		if n:
-			counts[e] = n
+			counts[tid] = n
 	return conns, counts
+
+
+def _wait_for_workers(cobble):
+	"""_connections_by_worker() once each connection's worker is back
+	waiting in poll(2) (or after 10 s, for the assertions to report)."""
+	deadline = time.monotonic() + 10
+	while True:
+		conns, counts = _connections_by_worker(cobble.proc.pid, cobble.port)
+		if sum(counts.values()) == len(conns) or \
+		    time.monotonic() > deadline:
+			return conns, counts
+		time.sleep(0.05)
+
+
+def _cpu_seconds(pid):
+	"""User and system CPU time of process PID so far."""
+	with open("/proc/%d/stat" % pid) as f:
+		fields = f.read().rsplit(")", 1)[1].split()
+	return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _get_directory(tls, host):
@@ -119,8 +162,7 @@ def test_a_burst_of_connections_is_spread_over_the_workers(cobble):
 		for t in tls:
 			t.do_handshake()
 			_get_directory(t, "localhost:%d" % cobble.port)
-		conns, counts = _connections_by_epoll_set(cobble.proc.pid,
-		    cobble.port)
+		conns, counts = _wait_for_workers(cobble)
 		assert len(conns) == CONNECTIONS, conns
 		assert sum(counts.values()) == CONNECTIONS, counts
 		# Four workers, eight connections: two each when the accepted
@@ -131,6 +173,46 @@ def test_a_burst_of_connections_is_spread_over_the_workers(cobble):
 	finally:
 		for t in tls:
 			t.close()
+
+
+def test_a_handshake_waiting_on_the_client_costs_no_cpu(cobble):
+	# The client's second flight (its Finished) is held back for a second,
+	# as a distant or stalled client would: the server's worker must wait
+	# for it in poll(2), not spin.
+	ctx = ssl.create_default_context(cafile=cobble.root)
+	incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+	tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
+	sock = socket.create_connection(("127.0.0.1", cobble.port))
+	sock.settimeout(10)
+	try:
+		while True:
+			try:
+				tls.do_handshake()
+				break
+			except ssl.SSLWantReadError:
+				sock.sendall(outgoing.read())
+				chunk = sock.recv(65536)
+				assert chunk, "closed during the handshake"
+				incoming.write(chunk)
+		# The client is done; the server waits for what OUTGOING holds.
+		before = _cpu_seconds(cobble.proc.pid)
+		time.sleep(1.0)
+		spent = _cpu_seconds(cobble.proc.pid) - before
+		assert spent < 0.3, "%.2f s of CPU in a 1 s wait" % spent
+		tls.write(b"GET /directory HTTP/1.1\r\nHost: localhost:%d\r\n"
+		    b"Connection: close\r\n\r\n" % cobble.port)
+		sock.sendall(outgoing.read())
+		reply = b""
+		while b"\r\n" not in reply:
+			try:
+				reply += tls.read(4096)
+			except ssl.SSLWantReadError:
+				chunk = sock.recv(65536)
+				assert chunk, "closed before the response"
+				incoming.write(chunk)
+		assert reply.startswith(b"HTTP/1.1 200"), reply[:40]
+	finally:
+		sock.close()
 
 
 def test_per_ip_connection_limit(cobble):
