@@ -5,7 +5,7 @@
  * connections land on different workers.
  *
  * Left to itself, libmicrohttpd 0.9.75 puts the listening socket in every
- * worker's epoll set; the first worker to wake accepts up to ten
+ * worker's poll or epoll set; the first worker to wake accepts up to ten
  * connections at once and serves them all. Under a burst of clients one
  * worker took 17 of 32 keep-alive connections, each of whose requests then
  * waited for the others' (a worker runs one request at a time, and a
