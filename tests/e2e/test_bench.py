@@ -3,7 +3,8 @@
 with real HTTP-01 validation through the tool's built-in responder on the
 validator's test port must report every issuance and no error in --json;
 several names per order with RSA keys; failures are reported by problem
-type; the human report and usage errors; and the measurement scripts:
+type; the human report and usage errors; dns-01 and tls-alpn-01 answered
+against Pebble in its always-valid mode; and the measurement scripts:
 compare.sh's rounds and median, memory.sh's RSS samples."""
 
 import json
@@ -11,8 +12,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import types
 
 import pytest
+
+from conftest import tail, wait_tcp
+from e2e_util import free_port, make_tmpdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -108,6 +113,75 @@ def test_failures_reported_by_problem_type(cobble):
 	assert rep["errors"] == 3
 	assert rep["errors_by_type"] == {"connection": 3}, rep
 	assert rep["latency_ms"]["issuance"]["count"] == 0
+	assert "responder" not in rep
+
+
+def test_other_type_not_offered(cobble):
+	# Cobble offers only http-01: asked for dns-01, every issuance fails
+	# with a protocol error that names the missing type.
+	rep = report(run_bench(cobble, "--certificates", "2",
+	    "--concurrency", "1", "--always-valid", "--challenge", "dns-01"))
+	assert rep["issued"] == 0 and rep["failed"] == 2, rep
+	assert rep["errors_by_type"] == {"protocol": 2}, rep
+	assert rep["config"]["challenge"] == "dns-01"
+
+
+@pytest.fixture(scope="module")
+def pebble_always_valid():
+	"""Debian's Pebble with PEBBLE_VA_ALWAYS_VALID=1: it offers http-01,
+	dns-01 and tls-alpn-01 and validates nothing."""
+	pebble = shutil.which("pebble")
+	if pebble is None:
+		pytest.fail("pebble missing: apt-get install -y pebble")
+	d = make_tmpdir("pebble")
+	port, mgmt = free_port(), free_port()
+	ossl = ["openssl", "req", "-newkey", "ec", "-pkeyopt",
+	    "ec_paramgen_curve:P-256", "-nodes", "-days", "2"]
+	subprocess.run(ossl + ["-x509", "-keyout", d + "/root.key", "-out",
+	    d + "/root.pem", "-subj", "/CN=test_bench pebble root"], check=True,
+	    capture_output=True)
+	subprocess.run(ossl + ["-keyout", d + "/key.pem", "-out",
+	    d + "/req.pem", "-subj", "/CN=localhost"], check=True,
+	    capture_output=True)
+	with open(d + "/ext", "w") as f:
+		f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+	subprocess.run(["openssl", "x509", "-req", "-in", d + "/req.pem",
+	    "-CA", d + "/root.pem", "-CAkey", d + "/root.key",
+	    "-CAcreateserial", "-days", "2", "-extfile", d + "/ext", "-out",
+	    d + "/cert.pem"], check=True, capture_output=True)
+	with open(d + "/pebble.json", "w") as f:
+		json.dump({"pebble": {
+		    "listenAddress": "127.0.0.1:%d" % port,
+		    "managementListenAddress": "127.0.0.1:%d" % mgmt,
+		    "certificate": d + "/cert.pem", "privateKey": d + "/key.pem",
+		    "httpPort": free_port(), "tlsPort": free_port(),
+		    "ocspResponderURL": "",
+		    "externalAccountBindingRequired": False}}, f)
+	env = dict(os.environ, PEBBLE_VA_ALWAYS_VALID="1",
+	    PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
+	log = open(d + "/pebble.log", "wb")
+	proc = subprocess.Popen([pebble, "-config", d + "/pebble.json"],
+	    stdout=log, stderr=subprocess.STDOUT, env=env)
+	try:
+		if not wait_tcp(port, 30, proc):
+			pytest.fail("pebble did not start:\n" + tail(d + "/pebble.log"))
+		yield types.SimpleNamespace(url="https://localhost:%d/dir" % port,
+		    root=d + "/root.pem", http01_port=free_port())
+	finally:
+		proc.terminate()
+		proc.wait(timeout=30)
+		log.close()
+		shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("challenge", ["dns-01", "tls-alpn-01"])
+def test_other_types_always_valid(pebble_always_valid, challenge):
+	rep = report(run_bench(pebble_always_valid, "--certificates", "3",
+	    "--concurrency", "1", "--always-valid", "--challenge", challenge))
+	assert rep["issued"] == 3 and rep["failed"] == 0, rep
+	assert rep["latency_ms"]["challenge"]["count"] == 3, rep
+	assert rep["config"]["challenge"] == challenge
+	assert rep["config"]["validation"] == "always-valid"
 	assert "responder" not in rep
 
 

@@ -56,7 +56,7 @@ fuzz_acme_objects(const json_t *j)
 		fuzz_check_url(o.authzs[i]);
 	fuzz_check_url(o.certificate);
 	bench_order_clear(&o);
-	if (bench_authz_parse(j, &a) == 0 &&
+	if (bench_authz_parse(j, "http-01", &a) == 0 &&
 	    (a.status == NULL || a.chall_url == NULL || a.token == NULL))
 		abort();
 	fuzz_check_url(a.chall_url);

@@ -64,6 +64,7 @@ struct bench_opts {
 	enum bench_keytype cert_key; /* --cert-key p256|p384|rsa2048 */
 	char responder_host[64];     /* --responder ADDR (numeric) */
 	int responder_port;          /* --responder :PORT */
+	const char *challenge;       /* --challenge http-01, dns-01... */
 	bool always_valid;           /* --always-valid: no responder */
 	int poll_interval_ms;        /* --poll-interval; 0 = Retry-After */
 	int stall_timeout;           /* --stall-timeout (s); 0 = off */
@@ -416,7 +417,7 @@ struct bench_order {
 /* What an issuance needs from an authorization (RFC 8555 7.1.4). */
 struct bench_authz {
 	char *status;
-	char *chall_url; /* the http-01 challenge */
+	char *chall_url; /* the challenge of --challenge's type */
 	char *token;
 	int error; /* problem type of a challenge's "error", if any */
 };
@@ -500,9 +501,10 @@ int bench_order_parse(const json_t *j, struct bench_order *o) CB_MUSTCHECK;
 /* Releases O's strings and zeroes it. */
 void bench_order_clear(struct bench_order *o);
 /* Fills A from an authorization object J: its status, the URL and token
- * of the first http-01 challenge that has both, and the first challenge
- * error's type. */
-int bench_authz_parse(const json_t *j, struct bench_authz *a) CB_MUSTCHECK;
+ * of the first challenge of type TYPE ("http-01"...) that has both, and
+ * the first challenge error's type. */
+int bench_authz_parse(
+    const json_t *j, const char *type, struct bench_authz *a) CB_MUSTCHECK;
 /* Releases A's strings and zeroes it. */
 void bench_authz_clear(struct bench_authz *a);
 /* Fetches the directory at URL into DIR with H. Returns 0 or -1 (logged). */

@@ -289,7 +289,7 @@ bench_authz_clear(struct bench_authz *a)
 }
 
 int
-bench_authz_parse(const json_t *j, struct bench_authz *a)
+bench_authz_parse(const json_t *j, const char *want, struct bench_authz *a)
 {
 	const json_t *challs = json_object_get(j, "challenges");
 	size_t i;
@@ -306,7 +306,7 @@ bench_authz_parse(const json_t *j, struct bench_authz *a)
 
 		if (json_is_object(err) && a->error == 0)
 			a->error = bench_problem_kind(err);
-		if (type == NULL || strcmp(type, "http-01") != 0 ||
+		if (type == NULL || strcmp(type, want) != 0 ||
 		    a->chall_url != NULL)
 			continue;
 		/* Both or neither: a challenge lacking one is skipped. */
@@ -625,8 +625,8 @@ bench_fetched(struct bench_worker *w, const char *what)
 	return j;
 }
 
-/* Publishes the key authorization of AZ (RFC 8555 8.1, 8.3) and answers
- * its challenge. */
+/* Publishes the key authorization of AZ (RFC 8555 8.1, 8.3) when the
+ * responder runs (http-01 validated for real) and answers its challenge. */
 static int
 bench_challenge_answer(struct bench_worker *w, const struct bench_authz *az)
 {
@@ -660,9 +660,9 @@ bench_on_authz(struct bench_worker *w)
 
 	if ((j = bench_fetched(w, "authz")) == NULL)
 		return -1;
-	if (bench_authz_parse(j, &az) != 0) {
-		rc = bench_fail(
-		    w, BENCH_ERR_PROTOCOL, "authz: no http-01 challenge");
+	if (bench_authz_parse(j, w->run->opts->challenge, &az) != 0) {
+		rc = bench_fail(w, BENCH_ERR_PROTOCOL, "authz: no %s challenge",
+		    w->run->opts->challenge);
 	} else {
 		bench_record(w, BENCH_STEP_AUTHZ, f->t_step);
 		if (strcmp(az.status, "valid") == 0) {
@@ -768,7 +768,7 @@ bench_on_authz_poll(struct bench_worker *w)
 
 	if ((j = bench_fetched(w, "authz poll")) == NULL)
 		return -1;
-	if (bench_authz_parse(j, &az) != 0) {
+	if (bench_authz_parse(j, w->run->opts->challenge, &az) != 0) {
 		rc = bench_fail(w, BENCH_ERR_PROTOCOL, "authz: malformed");
 	} else if (strcmp(az.status, "valid") == 0) {
 		f->i++;

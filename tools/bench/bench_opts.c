@@ -75,7 +75,8 @@ static const char bench_usage[] =
     "  --names N              names per order (default 1)\n"
     "  --account-key TYPE     es256 (default) or rs256\n"
     "  --cert-key TYPE        p256 (default), p384 or rsa2048\n"
-    "  --challenge TYPE       http-01 (the only one so far)\n"
+    "  --challenge TYPE       http-01 (default), or with --always-valid\n"
+    "                         dns-01 or tls-alpn-01\n"
     "  --responder ADDR:PORT  built-in HTTP-01 responder address\n"
     "                         (default 127.0.0.1:5002; [::1]:PORT for "
     "IPv6)\n"
@@ -237,6 +238,26 @@ bench_opts_defaults(struct bench_opts *o)
 	snprintf(o->responder_host, sizeof(o->responder_host), "127.0.0.1");
 	o->responder_port = BENCH_DEFAULT_RESPONDER_PORT;
 	o->domain_suffix = "bench.cobble.test";
+	o->challenge = "http-01";
+}
+
+/* The challenge types --challenge takes (RFC 8555 8.3, 8.4; RFC 8737).
+ * Only http-01 has a responder here; the others are for servers in their
+ * always-valid test mode. */
+static int
+bench_opt_challenge(const char *arg, struct bench_opts *o)
+{
+	static const char *const types[] = {"http-01", "dns-01", "tls-alpn-01"};
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strcmp(arg, types[i]) == 0) {
+			o->challenge = types[i];
+			return 0;
+		}
+	}
+	return bench_opt_fail("--challenge: \"%s\" is not http-01, dns-01 or "
+	                      "tls-alpn-01",
+	    arg);
 }
 
 /* One option; returns 0, 1 (help/version printed) or -1. Long, but a flat
@@ -270,12 +291,7 @@ bench_opt_one(int c, const char *arg, struct bench_opts *o)
 	case BENCH_OPT_CERT_KEY:
 		return bench_opt_keytype(arg, false, &o->cert_key);
 	case BENCH_OPT_CHALLENGE:
-		if (strcmp(arg, "http-01") != 0)
-			return bench_opt_fail(
-			    "--challenge: only http-01 is supported, got "
-			    "\"%s\"",
-			    arg);
-		return 0;
+		return bench_opt_challenge(arg, o);
 	case BENCH_OPT_RESPONDER:
 		return bench_opt_responder(arg, o);
 	case BENCH_OPT_ALWAYS_VALID:
@@ -355,6 +371,11 @@ bench_opts_parse(int argc, char **argv, struct bench_opts *o)
 		o->duration = BENCH_DEFAULT_DURATION;
 	if (o->accounts == 0)
 		o->accounts = o->concurrency;
+	if (strcmp(o->challenge, "http-01") != 0 && !o->always_valid)
+		return bench_opt_fail(
+		    "--challenge %s needs --always-valid: only "
+		    "http-01 has a built-in responder",
+		    o->challenge);
 	if (!bench_suffix_is_valid(o->domain_suffix))
 		return bench_opt_fail("--domain-suffix: \"%s\" is not a "
 		                      "lowercase DNS name",

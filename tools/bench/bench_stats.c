@@ -188,11 +188,11 @@ bench_report_text(
 	fprintf(f, "cobble-bench against %s\n", o->directory);
 	fprintf(f,
 	    "  concurrency %d, accounts %d (%s), cert keys %s, %d name(s) "
-	    "per order, %s\n",
+	    "per order, %s %s\n",
 	    o->concurrency, o->accounts, bench_keytype_name(o->acct_key, true),
-	    bench_keytype_name(o->cert_key, false), o->names,
-	    o->always_valid ? "server always-valid mode"
-	                    : "HTTP-01 via the built-in responder");
+	    bench_keytype_name(o->cert_key, false), o->names, o->challenge,
+	    o->always_valid ? "in the server's always-valid mode"
+	                    : "via the built-in responder");
 	fprintf(f,
 	    "  elapsed %.2f s, %llu issued, %llu failed, %llu requests "
 	    "(%.1f/s), %llu badNonce retries\n",
@@ -240,14 +240,15 @@ static json_t *
 bench_config_json(const struct bench_opts *o)
 {
 	return json_pack(
-	    "{s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:i, s:f, s:I, s:i}",
+	    "{s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:f, s:I, s:i}",
 	    "directory", o->directory, "concurrency", o->concurrency,
 	    "accounts", o->accounts, "names_per_order", o->names, "account_key",
 	    bench_keytype_name(o->acct_key, true), "cert_key",
-	    bench_keytype_name(o->cert_key, false), "validation",
-	    o->always_valid ? "always-valid" : "http-01", "poll_interval_ms",
-	    o->poll_interval_ms, "duration", o->duration, "certificates",
-	    (json_int_t)o->certificates, "stall_timeout", o->stall_timeout);
+	    bench_keytype_name(o->cert_key, false), "challenge", o->challenge,
+	    "validation", o->always_valid ? "always-valid" : "http-01",
+	    "poll_interval_ms", o->poll_interval_ms, "duration", o->duration,
+	    "certificates", (json_int_t)o->certificates, "stall_timeout",
+	    o->stall_timeout);
 }
 
 json_t *

@@ -48,7 +48,8 @@ struct acme_srv {
 	pthread_mutex_t lock; /* guards: everything below */
 	struct acme_script sc;
 	int posts, heads, nonce_seq, orders, finalizes, accounts, conns;
-	int active; /* connection threads running */
+	int dns_answers; /* POSTs to a dns-01 challenge */
+	int active;      /* connection threads running */
 	bool challenged[ACME_MAX_ORDERS];
 };
 
@@ -128,8 +129,10 @@ acme_post(struct acme_srv *s, int fd, const char *path, const char *nonce)
 		    s->sc.pending_polls > 0)
 			s->sc.pending_polls--;
 		say(fd, 200, nonce, "application/json", body);
-	} else if (sscanf(path, "/ch/%d", &id) == 1) {
+	} else if (sscanf(path, "/ch/%d", &id) == 1 ||
+	           sscanf(path, "/dns/%d", &id) == 1) {
 		s->challenged[id % ACME_MAX_ORDERS] = true;
+		s->dns_answers += strncmp(path, "/dns/", 5) == 0;
 		say(fd, 200, nonce, "application/json", "{}");
 	} else if (sscanf(path, "/fin/%d", &id) == 1) {
 		s->finalizes++;
@@ -311,6 +314,7 @@ struct run_args {
 	const char *directory;
 	int conc, accounts, nloops;
 	long certs;
+	const char *challenge; /* --challenge; NULL: http-01 */
 	bool always_valid;
 	bool abort; /* set the run's abort flag 200 ms after the start */
 };
@@ -335,6 +339,7 @@ run(const struct run_args *a, struct bench_stats *total)
 	    .names = 1,
 	    .acct_key = BENCH_KEY_P256,
 	    .cert_key = BENCH_KEY_P256,
+	    .challenge = a->challenge != NULL ? a->challenge : "http-01",
 	    .always_valid = a->always_valid,
 	    .poll_interval_ms = 1,
 	    .domain_suffix = "bench.cobble.test",
@@ -439,6 +444,34 @@ test_plain_flow(void **state)
 	assert_int_equal(st.hist[BENCH_STEP_ORDER_WAIT].count, 0);
 	/* the directory, then one kept-alive connection */
 	assert_int_equal(s.conns, 2);
+}
+
+/* --challenge dns-01 (always-valid mode): the dns-01 challenge is the one
+ * answered. */
+static void
+test_other_challenge_type(void **state)
+{
+	struct acme_script sc = {0};
+	struct acme_srv s;
+	struct bench_stats st;
+	char *dir;
+	struct run_args a = {.conc = 1,
+	    .accounts = 1,
+	    .nloops = 1,
+	    .certs = 2,
+	    .challenge = "dns-01",
+	    .always_valid = true};
+
+	(void)state;
+	acme_start(&s, &sc);
+	dir = cb_asprintf("%s/dir", s.base);
+	a.directory = dir;
+	assert_false(run(&a, &st));
+	acme_stop(&s);
+	free(dir);
+	assert_int_equal(st.issued, 2);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(s.dns_answers, 2);
 }
 
 static void
@@ -685,31 +718,39 @@ test_object_parsers(void **state)
 	        "'token': 't', 'error': {'type': "
 	        "'urn:ietf:params:acme:error:connection'}}, {'type': "
 	        "'http-01', 'url': 'h2', 'token': 't2'}]}");
-	assert_int_equal(bench_authz_parse(j, &a), 0);
+	assert_int_equal(bench_authz_parse(j, "http-01", &a), 0);
 	assert_string_equal(a.chall_url, "h");
 	assert_string_equal(a.token, "t");
 	assert_int_equal(a.error, CB_PROB_CONNECTION);
 	json_decref(j);
 	j = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "status", "pending",
 	    "challenges", "type", "http-01", "url", "h", "token", big);
-	assert_int_equal(bench_authz_parse(j, &a), -1);
+	assert_int_equal(bench_authz_parse(j, "http-01", &a), -1);
 	json_decref(j);
 	/* A token without a URL is not kept (it leaked before), and the
 	 * next http-01 challenge is used. */
 	j = obj("{'status': 'pending', 'challenges': [{'type': 'http-01', "
 	        "'token': 'lone'}, {'type': 'http-01', 'url': 'u2', "
 	        "'token': 't2'}]}");
-	assert_int_equal(bench_authz_parse(j, &a), 0);
+	assert_int_equal(bench_authz_parse(j, "http-01", &a), 0);
 	assert_string_equal(a.chall_url, "u2");
 	assert_string_equal(a.token, "t2");
 	json_decref(j);
 	j = obj("{'status': 'pending', 'challenges': [{'type': 'http-01', "
 	        "'token': 'lone'}]}");
-	assert_int_equal(bench_authz_parse(j, &a), -1);
+	assert_int_equal(bench_authz_parse(j, "http-01", &a), -1);
 	assert_null(a.token);
 	json_decref(j);
+	/* Another type when --challenge asks for it. */
+	j = obj("{'status': 'pending', 'challenges': [{'type': 'http-01', "
+	        "'url': 'h', 'token': 't'}, {'type': 'dns-01', 'url': 'd', "
+	        "'token': 'x'}]}");
+	assert_int_equal(bench_authz_parse(j, "dns-01", &a), 0);
+	assert_string_equal(a.chall_url, "d");
+	assert_int_equal(bench_authz_parse(j, "tls-alpn-01", &a), -1);
+	json_decref(j);
 	j = obj("{'status': 'pending', 'challenges': {}}");
-	assert_int_equal(bench_authz_parse(j, &a), -1);
+	assert_int_equal(bench_authz_parse(j, "http-01", &a), -1);
 	json_decref(j);
 	bench_authz_clear(&a);
 	free(big);
@@ -720,6 +761,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_flow),
+	    cmocka_unit_test(test_other_challenge_type),
 	    cmocka_unit_test(test_bad_nonce),
 	    cmocka_unit_test(test_not_ready_then_processing),
 	    cmocka_unit_test(test_reused_and_invalid_authz),

@@ -33,6 +33,7 @@ test_defaults(void **state)
 	assert_int_equal(o.cert_key, BENCH_KEY_P256);
 	assert_string_equal(o.responder_host, "127.0.0.1");
 	assert_int_equal(o.responder_port, 5002);
+	assert_string_equal(o.challenge, "http-01");
 	assert_false(o.always_valid);
 	assert_int_equal(o.poll_interval_ms, 0);
 	assert_int_equal(o.stall_timeout, 0);
@@ -65,6 +66,7 @@ test_all_options(void **state)
 	assert_int_equal(o.cert_key, BENCH_KEY_P384);
 	assert_string_equal(o.responder_host, "::1");
 	assert_int_equal(o.responder_port, 8080);
+	assert_string_equal(o.challenge, "http-01");
 	assert_true(o.always_valid);
 	assert_int_equal(o.poll_interval_ms, 25);
 	assert_int_equal(o.stall_timeout, 7);
@@ -111,7 +113,10 @@ test_usage_errors(void **state)
 	    {"--account-key", "p384", NULL},
 	    {"--account-key", "ES256", NULL},
 	    {"--cert-key", "ed25519", NULL},
-	    {"--challenge", "dns-01", NULL},
+	    {"--challenge", "dns-01", NULL}, /* without --always-valid */
+	    {"--challenge", "tls-alpn-01", NULL},
+	    {"--challenge", "HTTP-01", NULL},
+	    {"--challenge", "tls-sni-01", NULL},
 	    {"--responder", "127.0.0.1", NULL},
 	    {"--responder", "localhost:80", NULL},
 	    {"--responder", "127.0.0.1:0", NULL},
@@ -153,6 +158,23 @@ test_missing_directory_and_conflicts(void **state)
 	assert_int_equal(bench_opts_parse(ARGC(both), both, &o), -1);
 }
 
+/* The types without a responder need the server's always-valid mode. */
+static void
+test_challenge_types(void **state)
+{
+	char *dns[] = {"cobble-bench", "--directory", "u", "--challenge",
+	    "dns-01", "--always-valid", NULL};
+	char *alpn[] = {"cobble-bench", "--directory", "u", "--always-valid",
+	    "--challenge", "tls-alpn-01", NULL};
+	struct bench_opts o;
+
+	(void)state;
+	assert_int_equal(bench_opts_parse(ARGC(dns), dns, &o), 0);
+	assert_string_equal(o.challenge, "dns-01");
+	assert_int_equal(bench_opts_parse(ARGC(alpn), alpn, &o), 0);
+	assert_string_equal(o.challenge, "tls-alpn-01");
+}
+
 static void
 test_keytype_names(void **state)
 {
@@ -176,6 +198,7 @@ main(void)
 	    cmocka_unit_test(test_help_and_version),
 	    cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_missing_directory_and_conflicts),
+	    cmocka_unit_test(test_challenge_types),
 	    cmocka_unit_test(test_keytype_names),
 	};
 

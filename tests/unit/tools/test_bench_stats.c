@@ -149,6 +149,7 @@ test_report_json(void **state)
 	    .accounts = 2,
 	    .names = 1,
 	    .certificates = 10,
+	    .challenge = "dns-01",
 	    .always_valid = true};
 	struct bench_summary sum = {.opts = &o, .elapsed = 2.0};
 	struct bench_stats *st = calloc(1, sizeof(*st));
@@ -177,6 +178,9 @@ test_report_json(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 	                        json_object_get(j, "config"), "validation")),
 	    "always-valid");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(j, "config"), "challenge")),
+	    "dns-01");
 	json_decref(j);
 	free(st);
 }
