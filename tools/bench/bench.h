@@ -361,6 +361,7 @@ struct bench_stats {
 	uint64_t failed;
 	uint64_t requests;
 	uint64_t bad_nonce_retries;
+	uint64_t retry_after_waits; /* pauses a refusal's Retry-After asked */
 };
 
 /* Adds one sample of US microseconds to H. */

@@ -22,6 +22,8 @@
 #define BENCH_LOOP_TICK_MS 1000
 /* Pause after an issuance failed to reach the server (ms). */
 #define BENCH_LOOP_BACKOFF_MS 100
+/* Longest pause a refusal's Retry-After imposes (ms). */
+#define BENCH_LOOP_MAX_RETRY_AFTER_MS (10L * 60 * 1000)
 
 int
 bench_worker_init(struct bench_worker *w, struct bench_run *run, int id)
@@ -128,6 +130,35 @@ bench_worker_more(struct bench_worker *w)
 	return atomic_fetch_sub(&run->tickets, 1) > 0;
 }
 
+/* How long W pauses before its next issuance after one that ended with
+ * RC. A refusal that says when to come back (429 rateLimited or 503 with
+ * Retry-After; RFC 8555 6.6, RFC 9110 10.2.3) is obeyed, up to the end
+ * of a timed run: starting again at once would only be refused again. An
+ * unreachable server gets a short backoff. */
+static long
+bench_next_issue_delay_ms(struct bench_worker *w, int rc)
+{
+	const struct bench_http *h = &w->http;
+	long ms;
+
+	if (rc == 0)
+		return 0;
+	if ((h->status == 429 || h->status == 503) && h->retry_after >= 0) {
+		ms = h->retry_after < BENCH_LOOP_MAX_RETRY_AFTER_MS / 1000
+		    ? h->retry_after * 1000
+		    : BENCH_LOOP_MAX_RETRY_AFTER_MS;
+		if (w->run->deadline_us > 0) {
+			int64_t left = w->run->deadline_us - bench_now_us();
+
+			ms = left <= 0 ? 0
+			               : (ms < left / 1000 ? ms : left / 1000);
+		}
+		w->stats.retry_after_waits++;
+		return ms;
+	}
+	return w->err == BENCH_ERR_TRANSPORT ? BENCH_LOOP_BACKOFF_MS : 0;
+}
+
 void
 bench_worker_done(struct bench_worker *w, int rc)
 {
@@ -140,11 +171,9 @@ bench_worker_done(struct bench_worker *w, int rc)
 	else
 		atomic_fetch_add(&run->failed, 1);
 	/* The next issuance starts from the loop (a timer), never from
-	 * inside this one; and not at once when the server is unreachable. */
+	 * inside this one. */
 	w->next_issue = true;
-	bench_worker_sleep(w,
-	    rc != 0 && w->err == BENCH_ERR_TRANSPORT ? BENCH_LOOP_BACKOFF_MS
-	                                             : 0);
+	bench_worker_sleep(w, bench_next_issue_delay_ms(w, rc));
 }
 
 /* W's timer expired. */

@@ -143,6 +143,7 @@ bench_stats_merge(struct bench_stats *dst, const struct bench_stats *src)
 	dst->failed += src->failed;
 	dst->requests += src->requests;
 	dst->bad_nonce_retries += src->bad_nonce_retries;
+	dst->retry_after_waits += src->retry_after_waits;
 }
 
 static double
@@ -195,11 +196,12 @@ bench_report_text(
 	                    : "via the built-in responder");
 	fprintf(f,
 	    "  elapsed %.2f s, %llu issued, %llu failed, %llu requests "
-	    "(%.1f/s), %llu badNonce retries\n",
+	    "(%.1f/s), %llu badNonce retries, %llu Retry-After pauses\n",
 	    sum->elapsed, (unsigned long long)st->issued,
 	    (unsigned long long)st->failed, (unsigned long long)st->requests,
 	    bench_rate(st->requests, sum->elapsed),
-	    (unsigned long long)st->bad_nonce_retries);
+	    (unsigned long long)st->bad_nonce_retries,
+	    (unsigned long long)st->retry_after_waits);
 	fprintf(
 	    f, "  issuances/s: %.1f\n", bench_rate(st->issued, sum->elapsed));
 	if (sum->stalled)
@@ -271,13 +273,15 @@ bench_report_json(const struct bench_summary *sum, const struct bench_stats *st)
 	for (int s = 0; s < BENCH_STEP_COUNT; s++)
 		json_object_set_new(lat, bench_step_name((enum bench_step)s),
 		    bench_hist_json(&st->hist[s]));
-	root = json_pack("{s:o, s:f, s:I, s:I, s:f, s:I, s:O, s:I, s:I, s:O}",
-	    "config", bench_config_json(sum->opts), "elapsed_s", sum->elapsed,
-	    "issued", (json_int_t)st->issued, "failed", (json_int_t)st->failed,
+	root = json_pack(
+	    "{s:o, s:f, s:I, s:I, s:f, s:I, s:O, s:I, s:I, s:I, s:O}", "config",
+	    bench_config_json(sum->opts), "elapsed_s", sum->elapsed, "issued",
+	    (json_int_t)st->issued, "failed", (json_int_t)st->failed,
 	    "issuances_per_s", bench_rate(st->issued, sum->elapsed), "errors",
 	    (json_int_t)nerr, "errors_by_type", errs, "requests",
 	    (json_int_t)st->requests, "bad_nonce_retries",
-	    (json_int_t)st->bad_nonce_retries, "latency_ms", lat);
+	    (json_int_t)st->bad_nonce_retries, "retry_after_waits",
+	    (json_int_t)st->retry_after_waits, "latency_ms", lat);
 	if (root != NULL)
 		json_object_set_new(
 		    root, "stalled", json_boolean(sum->stalled));

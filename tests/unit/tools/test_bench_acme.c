@@ -36,6 +36,7 @@ struct acme_script {
 	bool authz_valid;     /* authorizations are valid already */
 	bool authz_invalid;   /* validation fails (connection problem) */
 	int pending_polls;    /* authz polls answered pending first */
+	int rate_limited;     /* newOrders refused 429, Retry-After: 1 */
 };
 
 #define ACME_MAX_ORDERS 1024
@@ -118,6 +119,15 @@ acme_post(struct acme_srv *s, int fd, const char *path, const char *nonce)
 			return false;
 		if (s->sc.hang_orders)
 			return true; /* the client waits for nothing */
+		if (s->sc.rate_limited > 0) {
+			s->sc.rate_limited--;
+			hdr = cb_asprintf("%sRetry-After: 1\r\n", nonce);
+			say(fd, 429, hdr, "application/problem+json",
+			    "{\"type\":\"urn:ietf:params:acme:error:"
+			    "rateLimited\"}");
+			free(hdr);
+			return true;
+		}
 		id = ++s->orders % ACME_MAX_ORDERS;
 		hdr =
 		    cb_asprintf("%sLocation: %s/o/%d\r\n", nonce, s->base, id);
@@ -474,6 +484,27 @@ test_other_challenge_type(void **state)
 	assert_int_equal(s.dns_answers, 2);
 }
 
+/* A newOrder refused 429 rateLimited with Retry-After: 1: the issuance
+ * fails as rateLimited and the worker waits that second before the next
+ * one (RFC 8555 6.6), which then succeeds. */
+static void
+test_rate_limited_waits(void **state)
+{
+	struct acme_script sc = {.rate_limited = 1};
+	struct acme_srv s;
+	struct bench_stats st;
+	int64_t t = bench_now_us();
+
+	(void)state;
+	one_worker(&sc, 2, &s, &st);
+	assert_true(bench_now_us() - t >= 1000000);
+	assert_int_equal(st.issued, 1);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.errors[CB_PROB_RATE_LIMITED], 1);
+	assert_int_equal(st.retry_after_waits, 1);
+	assert_int_equal(s.orders, 1);
+}
+
 static void
 test_bad_nonce(void **state)
 {
@@ -762,6 +793,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plain_flow),
 	    cmocka_unit_test(test_other_challenge_type),
+	    cmocka_unit_test(test_rate_limited_waits),
 	    cmocka_unit_test(test_bad_nonce),
 	    cmocka_unit_test(test_not_ready_then_processing),
 	    cmocka_unit_test(test_reused_and_invalid_authz),
