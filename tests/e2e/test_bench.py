@@ -3,8 +3,10 @@
 with real HTTP-01 validation through the tool's built-in responder on the
 validator's test port must report every issuance and no error in --json;
 several names per order with RSA keys; failures are reported by problem
-type; the human report and usage errors; dns-01 and tls-alpn-01 answered
-against Pebble in its always-valid mode; and the measurement scripts:
+type; the human report and usage errors; tls-alpn-01 validated for real
+by Pebble through the tool's TLS-ALPN-01 responder, dns-01 and tls-alpn-01
+answered against Pebble in its always-valid mode; and the measurement
+scripts:
 compare.sh's rounds and median, memory.sh's RSS samples."""
 
 import json
@@ -126,15 +128,13 @@ def test_other_type_not_offered(cobble):
 	assert rep["config"]["challenge"] == "dns-01"
 
 
-@pytest.fixture(scope="module")
-def pebble_always_valid():
-	"""Debian's Pebble with PEBBLE_VA_ALWAYS_VALID=1: it offers http-01,
-	dns-01 and tls-alpn-01 and validates nothing."""
+def _start_pebble(d, env_extra, args_extra=()):
+	"""Debian's Pebble in D on free ports, its validation ports pointed at
+	free ports too; returns (process, log file, url, TLS-ALPN-01 port)."""
 	pebble = shutil.which("pebble")
 	if pebble is None:
 		pytest.fail("pebble missing: apt-get install -y pebble")
-	d = make_tmpdir("pebble")
-	port, mgmt = free_port(), free_port()
+	port, mgmt, tls_port = free_port(), free_port(), free_port()
 	ossl = ["openssl", "req", "-newkey", "ec", "-pkeyopt",
 	    "ec_paramgen_curve:P-256", "-nodes", "-days", "2"]
 	subprocess.run(ossl + ["-x509", "-keyout", d + "/root.key", "-out",
@@ -154,19 +154,27 @@ def pebble_always_valid():
 		    "listenAddress": "127.0.0.1:%d" % port,
 		    "managementListenAddress": "127.0.0.1:%d" % mgmt,
 		    "certificate": d + "/cert.pem", "privateKey": d + "/key.pem",
-		    "httpPort": free_port(), "tlsPort": free_port(),
+		    "httpPort": free_port(), "tlsPort": tls_port,
 		    "ocspResponderURL": "",
 		    "externalAccountBindingRequired": False}}, f)
-	env = dict(os.environ, PEBBLE_VA_ALWAYS_VALID="1",
-	    PEBBLE_VA_NOSLEEP="1", PEBBLE_WFE_NONCEREJECT="0")
+	env = dict(os.environ, PEBBLE_VA_NOSLEEP="1",
+	    PEBBLE_WFE_NONCEREJECT="0", **env_extra)
 	log = open(d + "/pebble.log", "wb")
-	proc = subprocess.Popen([pebble, "-config", d + "/pebble.json"],
-	    stdout=log, stderr=subprocess.STDOUT, env=env)
+	proc = subprocess.Popen([pebble, "-config", d + "/pebble.json",
+	    *args_extra], stdout=log, stderr=subprocess.STDOUT, env=env)
+	if not wait_tcp(port, 30, proc):
+		proc.kill()
+		log.close()
+		pytest.fail("pebble did not start:\n" + tail(d + "/pebble.log"))
+	return proc, log, "https://localhost:%d/dir" % port, tls_port
+
+
+def _pebble_fixture(env_extra, args_extra=()):
+	d = make_tmpdir("pebble")
+	proc, log, url, tls_port = _start_pebble(d, env_extra, args_extra)
 	try:
-		if not wait_tcp(port, 30, proc):
-			pytest.fail("pebble did not start:\n" + tail(d + "/pebble.log"))
-		yield types.SimpleNamespace(url="https://localhost:%d/dir" % port,
-		    root=d + "/root.pem", http01_port=free_port())
+		yield types.SimpleNamespace(url=url, root=d + "/root.pem",
+		    http01_port=tls_port, log=d + "/pebble.log")
 	finally:
 		proc.terminate()
 		proc.wait(timeout=30)
@@ -174,8 +182,35 @@ def pebble_always_valid():
 		shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def pebble_always_valid():
+	"""Pebble with PEBBLE_VA_ALWAYS_VALID=1: it offers http-01, dns-01 and
+	tls-alpn-01 and validates nothing."""
+	yield from _pebble_fixture({"PEBBLE_VA_ALWAYS_VALID": "1"})
+
+
+@pytest.fixture(scope="module")
+def pebble_validating(dns):
+	"""Pebble validating for real: names resolve through the dns fixture's
+	BIND (every name under its zone is 127.0.0.1), TLS-ALPN-01 on the port
+	given to cobble-bench's --responder (as http01_port)."""
+	yield from _pebble_fixture({}, ("-dnsserver", dns.server))
+
+
+def test_tls_alpn_01_validated(pebble_validating):
+	# Pebble connects to the built-in responder for every authorization
+	# and checks the acmeIdentifier certificate (RFC 8737).
+	rep = report(run_bench(pebble_validating, "--certificates", "3",
+	    "--concurrency", "1", "--challenge", "tls-alpn-01"))
+	assert rep["issued"] == 3 and rep["failed"] == 0, (rep,
+	    tail(pebble_validating.log))
+	assert rep["config"]["challenge"] == "tls-alpn-01"
+	assert rep["config"]["validation"] == "tls-alpn-01"
+	assert rep["responder"]["found"] >= 3, rep["responder"]
+
+
 @pytest.mark.parametrize("challenge", ["dns-01", "tls-alpn-01"])
-def test_other_types_always_valid(pebble_always_valid, challenge):
+def test_always_valid_types(pebble_always_valid, challenge):
 	rep = report(run_bench(pebble_always_valid, "--certificates", "3",
 	    "--concurrency", "1", "--always-valid", "--challenge", challenge))
 	assert rep["issued"] == 3 and rep["failed"] == 0, rep

@@ -24,7 +24,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	/* Port 0: a free loopback port; the thread answers no one. */
-	fuzz_responder = bench_responder_start("127.0.0.1", 0);
+	fuzz_responder = bench_responder_start("127.0.0.1", 0, BENCH_RESP_HTTP01);
 	if (fuzz_responder == NULL ||
 	    bench_responder_add(fuzz_responder, FUZZ_TOKEN, FUZZ_KEYAUTH) != 0)
 		abort();

@@ -282,22 +282,35 @@ int bench_http_post(struct bench_http *h, const char *url, const char *body,
 int bench_http_read_response(
     struct bench_http *h, int fd, bool head) CB_MUSTCHECK;
 
-/* ---- HTTP-01 responder (bench_responder.c) ---- */
+/* ---- the challenge responder (bench_responder.c, bench_alpn.c) ---- */
 
 struct bench_responder;
 
-/* Starts a thread answering GET /.well-known/acme-challenge/TOKEN on
- * HOST:PORT (numeric IPv4 or IPv6) from a table of tokens. Returns NULL on
- * failure (logged). PORT 0 picks a free port. */
-struct bench_responder *bench_responder_start(const char *host, int port);
+/* What the responder answers. */
+enum bench_resp_kind {
+	BENCH_RESP_HTTP01 = 0, /* GET /.well-known/acme-challenge/TOKEN */
+	BENCH_RESP_TLSALPN01,  /* TLS handshakes, ALPN acme-tls/1, by SNI */
+};
+
+/* Starts a thread answering on HOST:PORT (numeric IPv4 or IPv6) from a
+ * table of key authorizations: for HTTP-01, GET
+ * /.well-known/acme-challenge/TOKEN by token (RFC 8555 8.3); for
+ * TLS-ALPN-01, a TLS handshake by the name in SNI (RFC 8737). Returns NULL
+ * on failure (logged). PORT 0 picks a free port. */
+struct bench_responder *bench_responder_start(
+    const char *host, int port, enum bench_resp_kind kind);
 /* The port R listens on (useful when started with port 0). */
 int bench_responder_port(const struct bench_responder *r);
-/* Serves KEYAUTH for TOKEN until removed. Thread-safe. Returns 0 or -1
- * (token too long). */
-int bench_responder_add(struct bench_responder *r, const char *token,
+/* Serves KEYAUTH for KEY (the token for HTTP-01, the name for
+ * TLS-ALPN-01) until removed. Thread-safe. Returns 0 or -1 (key too
+ * long). */
+int bench_responder_add(struct bench_responder *r, const char *key,
     const char *keyauth) CB_MUSTCHECK;
-/* Stops serving TOKEN. Thread-safe; unknown tokens are ignored. */
-void bench_responder_remove(struct bench_responder *r, const char *token);
+/* Stops serving KEY. Thread-safe; unknown keys are ignored. */
+void bench_responder_remove(struct bench_responder *r, const char *key);
+/* The key authorization served for KEY, copied, and counted as found;
+ * NULL (counted as missing) when there is none. Thread-safe. */
+char *bench_responder_find(struct bench_responder *r, const char *key);
 /* Requests answered 200 and 404 so far. Thread-safe. */
 void bench_responder_counts(
     struct bench_responder *r, uint64_t *found, uint64_t *missing);
@@ -308,6 +321,20 @@ void bench_responder_counts(
 char *bench_responder_reply(struct bench_responder *r, const char *req);
 /* Stops the thread and frees R; NULL is ignored. */
 void bench_responder_stop(struct bench_responder *r);
+
+struct bench_alpn;
+
+/* The self-signed TLS-ALPN-01 certificate for NAME (RFC 8737 3): NAME as
+ * its only subjectAltName, the SHA-256 digest of KEYAUTH in the critical
+ * acmeIdentifier extension, signed by KEY. NULL on failure. */
+X509 *bench_alpn_cert(const char *name, const char *keyauth, EVP_PKEY *key);
+/* A TLS server context for R: ALPN acme-tls/1 only, each certificate made
+ * for the SNI name from R's table. NULL on failure (logged). */
+struct bench_alpn *bench_alpn_new(struct bench_responder *r);
+/* A server-side TLS connection over accepted socket FD (-1: none yet,
+ * the caller sets BIOs); NULL on failure. */
+SSL *bench_alpn_ssl(struct bench_alpn *a, int fd);
+void bench_alpn_free(struct bench_alpn *a);
 
 /* ---- statistics (bench_stats.c) ---- */
 
@@ -418,6 +445,7 @@ struct bench_order {
 /* What an issuance needs from an authorization (RFC 8555 7.1.4). */
 struct bench_authz {
 	char *status;
+	char *ident;     /* the identifier's value (a DNS name) */
 	char *chall_url; /* the challenge of --challenge's type */
 	char *token;
 	int error; /* problem type of a challenge's "error", if any */
@@ -501,9 +529,9 @@ int bench_dir_parse(const json_t *d, struct bench_dir *dir) CB_MUSTCHECK;
 int bench_order_parse(const json_t *j, struct bench_order *o) CB_MUSTCHECK;
 /* Releases O's strings and zeroes it. */
 void bench_order_clear(struct bench_order *o);
-/* Fills A from an authorization object J: its status, the URL and token
- * of the first challenge of type TYPE ("http-01"...) that has both, and
- * the first challenge error's type. */
+/* Fills A from an authorization object J: its status, its identifier's
+ * value, the URL and token of the first challenge of type TYPE
+ * ("http-01"...) that has both, and the first challenge error's type. */
 int bench_authz_parse(
     const json_t *j, const char *type, struct bench_authz *a) CB_MUSTCHECK;
 /* Releases A's strings and zeroes it. */

@@ -50,7 +50,7 @@ struct bench_flow {
 	int n; /* names */
 	char *names[BENCH_MAX_NAMES];
 	struct bench_order order;
-	char *tokens[BENCH_MAX_NAMES]; /* published in the responder */
+	char *tokens[BENCH_MAX_NAMES]; /* keys published in the responder */
 	bool started[BENCH_MAX_NAMES]; /* challenge answered */
 	size_t i;                      /* the authorization at hand */
 	char *csr_payload;             /* owned; finalize */
@@ -283,6 +283,7 @@ void
 bench_authz_clear(struct bench_authz *a)
 {
 	free(a->status);
+	free(a->ident);
 	free(a->chall_url);
 	free(a->token);
 	memset(a, 0, sizeof(*a));
@@ -298,6 +299,7 @@ bench_authz_parse(const json_t *j, const char *want, struct bench_authz *a)
 	if ((a->status = bench_dup_string(j, "status")) == NULL ||
 	    !json_is_array(challs))
 		return -1;
+	a->ident = bench_dup_string(json_object_get(j, "identifier"), "value");
 	for (i = 0; i < json_array_size(challs); i++) {
 		const json_t *c = json_array_get(challs, i);
 		const json_t *err = json_object_get(c, "error");
@@ -625,22 +627,28 @@ bench_fetched(struct bench_worker *w, const char *what)
 	return j;
 }
 
-/* Publishes the key authorization of AZ (RFC 8555 8.1, 8.3) when the
- * responder runs (http-01 validated for real) and answers its challenge. */
+/* Publishes the key authorization of AZ (RFC 8555 8.1) when the
+ * responder runs (validated for real): by token for http-01 (RFC 8555
+ * 8.3), by name for tls-alpn-01 (RFC 8737 3). Then answers its
+ * challenge. */
 static int
 bench_challenge_answer(struct bench_worker *w, const struct bench_authz *az)
 {
 	struct bench_flow *f = w->flow;
+	const char *key = strcmp(w->run->opts->challenge, "tls-alpn-01") == 0
+	    ? az->ident
+	    : az->token;
 	char *ka;
 	int rc = 0;
 
 	ka = cb_key_authorization(az->token, f->acct->key.jwk.thumbprint);
 	if (w->run->responder != NULL) {
-		if (bench_responder_add(w->run->responder, az->token, ka) != 0)
-			rc =
-			    bench_fail(w, BENCH_ERR_PROTOCOL, "token too long");
+		if (key == NULL ||
+		    bench_responder_add(w->run->responder, key, ka) != 0)
+			rc = bench_fail(w, BENCH_ERR_PROTOCOL,
+			    "authz: no identifier, or token or name too long");
 		else
-			f->tokens[f->i] = cb_strdup(az->token);
+			f->tokens[f->i] = cb_strdup(key);
 	}
 	free(ka);
 	if (rc == 0) {

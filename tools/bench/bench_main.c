@@ -225,8 +225,11 @@ bench_main(const struct bench_opts *o)
 	}
 	bench_http_clear(&h);
 	if (!o->always_valid &&
-	    (run.responder = bench_responder_start(
-	         o->responder_host, o->responder_port)) == NULL)
+	    (run.responder =
+	            bench_responder_start(o->responder_host, o->responder_port,
+	                strcmp(o->challenge, "tls-alpn-01") == 0
+	                    ? BENCH_RESP_TLSALPN01
+	                    : BENCH_RESP_HTTP01)) == NULL)
 		goto out;
 	if (bench_workers_init(&run, ws, ls, nloops) != 0)
 		goto out;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
-/* The built-in HTTP-01 responder (RFC 8555 8.3): one thread with epoll
- * answering GET /.well-known/acme-challenge/TOKEN from a hash table that
- * the workers fill before answering a challenge. One response per
- * connection ("Connection: close"), as validators open a connection per
- * validation anyway. */
+/* The built-in challenge responder: one thread with epoll answering from
+ * a hash table that the workers fill before answering a challenge. For
+ * HTTP-01 (RFC 8555 8.3) it answers GET /.well-known/acme-challenge/TOKEN,
+ * one response per connection ("Connection: close"), as validators open a
+ * connection per validation anyway; for TLS-ALPN-01 (RFC 8737) it runs
+ * the TLS handshake of bench_alpn.c, keyed by the name in SNI, and
+ * closes. */
 #include "bench.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
+#include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -21,7 +24,8 @@
 #include "cb_log.h"
 
 #define BENCH_RESP_BUCKETS 4096
-#define BENCH_RESP_MAX_TOKEN 128
+/* Longest key: a token, or a DNS name for TLS-ALPN-01. */
+#define BENCH_RESP_MAX_KEY 255
 #define BENCH_RESP_MAX_REQUEST 4096
 #define BENCH_RESP_EVENTS 64
 #define BENCH_RESP_PREFIX "/.well-known/acme-challenge/"
@@ -40,7 +44,9 @@ struct bench_resp_conn {
 	size_t inlen;
 	char *out; /* owned; the response, once the request is complete */
 	size_t outlen, outoff;
-	bool watched; /* in the epoll set */
+	SSL *ssl;        /* owned; TLS-ALPN-01 only */
+	bool want_write; /* the handshake waits for room to send */
+	bool watched;    /* in the epoll set */
 };
 
 struct bench_responder {
@@ -50,6 +56,7 @@ struct bench_responder {
 	int stopfd; /* eventfd: written to stop the thread */
 	pthread_t thread;
 	bool started;
+	struct bench_alpn *alpn; /* owned; NULL for HTTP-01 */
 	pthread_mutex_t lock;
 	/* guards: table */
 	struct bench_resp_entry *table[BENCH_RESP_BUCKETS];
@@ -75,7 +82,7 @@ bench_responder_add(
 	struct bench_resp_entry *e;
 	size_t len = strlen(token), b;
 
-	if (len == 0 || len > BENCH_RESP_MAX_TOKEN)
+	if (len == 0 || len > BENCH_RESP_MAX_KEY)
 		return -1;
 	e = cb_calloc(1, sizeof(*e));
 	e->token = cb_strdup(token);
@@ -139,6 +146,15 @@ bench_resp_lookup(struct bench_responder *r, const char *token, size_t len)
 }
 
 char *
+bench_responder_find(struct bench_responder *r, const char *key)
+{
+	char *ka = bench_resp_lookup(r, key, strlen(key));
+
+	atomic_fetch_add(ka != NULL ? &r->found : &r->missing, 1);
+	return ka;
+}
+
+char *
 bench_responder_reply(struct bench_responder *r, const char *req)
 {
 	const char *path = NULL, *end;
@@ -185,6 +201,7 @@ bench_resp_close(struct bench_responder *r, struct bench_resp_conn *c)
 		r->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	SSL_free(c->ssl);
 	close(c->fd); /* also leaves the epoll set */
 	free(c->out);
 	free(c);
@@ -197,7 +214,7 @@ bench_resp_watch(struct bench_responder *r, struct bench_resp_conn *c)
 {
 	struct epoll_event ev = {.data.ptr = c};
 
-	ev.events = c->out != NULL ? EPOLLOUT : EPOLLIN;
+	ev.events = c->out != NULL || c->want_write ? EPOLLOUT : EPOLLIN;
 	if (epoll_ctl(r->epfd, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
 	        c->fd, &ev) != 0)
 		return false;
@@ -250,6 +267,40 @@ bench_resp_read(struct bench_responder *r, struct bench_resp_conn *c)
 	return bench_resp_send(r, c);
 }
 
+/* Advances C's TLS-ALPN-01 handshake. Returns true when C is finished:
+ * the handshake done (the validator has seen the certificate) or
+ * failed. */
+static bool
+bench_resp_handshake(struct bench_responder *r, struct bench_resp_conn *c)
+{
+	int rc = SSL_do_handshake(c->ssl);
+
+	if (rc == 1) {
+		(void)SSL_shutdown(c->ssl);
+		return true;
+	}
+	switch (SSL_get_error(c->ssl, rc)) {
+	case SSL_ERROR_WANT_READ:
+		c->want_write = false;
+		return !bench_resp_watch(r, c);
+	case SSL_ERROR_WANT_WRITE:
+		c->want_write = true;
+		return !bench_resp_watch(r, c);
+	default:
+		ERR_clear_error();
+		return true;
+	}
+}
+
+/* Moves C on as far as its socket allows. Returns true when C is
+ * finished. */
+static bool
+bench_resp_serve(struct bench_responder *r, struct bench_resp_conn *c)
+{
+	return c->ssl != NULL ? bench_resp_handshake(r, c)
+	                      : bench_resp_read(r, c);
+}
+
 /* Accepts a waiting connection (epoll reports the listener again while
  * more wait). The listener defers accepts until the request has arrived
  * (TCP_DEFER_ACCEPT), so most are answered and closed here at once,
@@ -268,7 +319,12 @@ bench_resp_accept(struct bench_responder *r)
 		if (r->conns != NULL)
 			r->conns->prev = c;
 		r->conns = c;
-		if (bench_resp_read(r, c))
+		if (r->alpn != NULL &&
+		    (c->ssl = bench_alpn_ssl(r->alpn, fd)) == NULL) {
+			bench_resp_close(r, c);
+			return;
+		}
+		if (bench_resp_serve(r, c))
 			bench_resp_close(r, c);
 	}
 }
@@ -299,7 +355,7 @@ bench_resp_thread(void *arg)
 				continue;
 			}
 			if ((evs[i].events & (EPOLLERR | EPOLLHUP)) != 0 ||
-			    bench_resp_read(r, c))
+			    bench_resp_serve(r, c))
 				bench_resp_close(r, c);
 		}
 	}
@@ -366,13 +422,16 @@ bench_responder_port(const struct bench_responder *r)
 }
 
 struct bench_responder *
-bench_responder_start(const char *host, int port)
+bench_responder_start(const char *host, int port, enum bench_resp_kind kind)
 {
 	struct bench_responder *r = cb_calloc(1, sizeof(*r));
 	struct epoll_event ev = {.events = EPOLLIN};
 
 	r->lfd = r->epfd = r->stopfd = -1;
 	pthread_mutex_init(&r->lock, NULL);
+	if (kind == BENCH_RESP_TLSALPN01 &&
+	    (r->alpn = bench_alpn_new(r)) == NULL)
+		goto fail;
 	if ((r->lfd = bench_resp_listen(host, port)) < 0 ||
 	    (r->port = bench_resp_bound_port(r->lfd)) < 0)
 		goto fail;
@@ -392,7 +451,8 @@ bench_responder_start(const char *host, int port)
 	r->started = true;
 	return r;
 fail:
-	cb_log(LOG_ERR, "bench: cannot start the HTTP-01 responder");
+	cb_log(LOG_ERR, "bench: cannot start the %s responder",
+	    kind == BENCH_RESP_TLSALPN01 ? "TLS-ALPN-01" : "HTTP-01");
 	bench_responder_stop(r);
 	return NULL;
 }
@@ -428,6 +488,7 @@ bench_responder_stop(struct bench_responder *r)
 		close(r->epfd);
 	if (r->stopfd >= 0)
 		close(r->stopfd);
+	bench_alpn_free(r->alpn);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

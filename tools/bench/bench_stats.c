@@ -247,7 +247,7 @@ bench_config_json(const struct bench_opts *o)
 	    "accounts", o->accounts, "names_per_order", o->names, "account_key",
 	    bench_keytype_name(o->acct_key, true), "cert_key",
 	    bench_keytype_name(o->cert_key, false), "challenge", o->challenge,
-	    "validation", o->always_valid ? "always-valid" : "http-01",
+	    "validation", o->always_valid ? "always-valid" : o->challenge,
 	    "poll_interval_ms", o->poll_interval_ms, "duration", o->duration,
 	    "certificates", (json_int_t)o->certificates, "stall_timeout",
 	    o->stall_timeout);

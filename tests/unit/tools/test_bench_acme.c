@@ -371,7 +371,7 @@ run(const struct run_args *a, struct bench_stats *total)
 	assert_int_equal(bench_dir_fetch(&h, a->directory, &r.dir), 0);
 	bench_http_clear(&h);
 	if (!a->always_valid) {
-		r.responder = bench_responder_start("127.0.0.1", 0);
+		r.responder = bench_responder_start("127.0.0.1", 0, BENCH_RESP_HTTP01);
 		assert_non_null(r.responder);
 	}
 	for (int i = 0; i < a->nloops; i++)
