@@ -413,21 +413,30 @@ run(const struct run_args *a, struct bench_stats *total)
 	return failed;
 }
 
+/* Runs A against a server scripted by SC (A's directory is filled in). */
+static void
+run_scripted(const struct acme_script *sc, struct run_args *a,
+    struct acme_srv *s, struct bench_stats *st)
+{
+	char *dir;
+
+	acme_start(s, sc);
+	dir = cb_asprintf("%s/dir", s->base);
+	a->directory = dir;
+	assert_false(run(a, st));
+	acme_stop(s);
+	free(dir);
+}
+
 /* Runs CERTS issuances with one worker against a server scripted by SC. */
 static void
 one_worker(const struct acme_script *sc, long certs, struct acme_srv *s,
     struct bench_stats *st)
 {
-	char *dir;
-	struct run_args a = {.conc = 1, .accounts = 1, .nloops = 1};
+	struct run_args a = {
+	    .conc = 1, .accounts = 1, .nloops = 1, .certs = certs};
 
-	acme_start(s, sc);
-	dir = cb_asprintf("%s/dir", s->base);
-	a.directory = dir;
-	a.certs = certs;
-	assert_false(run(&a, st));
-	acme_stop(s);
-	free(dir);
+	run_scripted(sc, &a, s, st);
 }
 
 static void
@@ -464,7 +473,6 @@ test_other_challenge_type(void **state)
 	struct acme_script sc = {0};
 	struct acme_srv s;
 	struct bench_stats st;
-	char *dir;
 	struct run_args a = {.conc = 1,
 	    .accounts = 1,
 	    .nloops = 1,
@@ -473,12 +481,7 @@ test_other_challenge_type(void **state)
 	    .always_valid = true};
 
 	(void)state;
-	acme_start(&s, &sc);
-	dir = cb_asprintf("%s/dir", s.base);
-	a.directory = dir;
-	assert_false(run(&a, &st));
-	acme_stop(&s);
-	free(dir);
+	run_scripted(&sc, &a, &s, &st);
 	assert_int_equal(st.issued, 2);
 	assert_int_equal(st.failed, 0);
 	assert_int_equal(s.dns_answers, 2);
@@ -613,19 +616,13 @@ test_abort(void **state)
 	    .always_valid = true,
 	    .abort = true};
 	int64_t t = bench_now_us();
-	char *dir;
 
 	(void)state;
-	acme_start(&s, &sc);
-	dir = cb_asprintf("%s/dir", s.base);
-	a.directory = dir;
-	assert_false(run(&a, &st));
-	acme_stop(&s);
+	run_scripted(&sc, &a, &s, &st);
 	assert_true(bench_now_us() - t < 3000000);
 	assert_int_equal(st.issued, 0);
 	assert_int_equal(st.failed, 3);
 	assert_int_equal(st.errors[BENCH_ERR_ABORTED], 3);
-	free(dir);
 }
 
 /* Every POST answered badNonce: registration fails, counted. */
@@ -659,19 +656,13 @@ test_many_workers(void **state)
 	struct bench_stats st;
 	struct run_args a = {
 	    .conc = 8, .accounts = 3, .nloops = 2, .certs = 40};
-	char *dir;
 
 	(void)state;
-	acme_start(&s, &sc);
-	dir = cb_asprintf("%s/dir", s.base);
-	a.directory = dir;
-	assert_false(run(&a, &st));
-	acme_stop(&s);
+	run_scripted(&sc, &a, &s, &st);
 	assert_int_equal(st.issued, 40);
 	assert_int_equal(st.failed, 0);
 	assert_int_equal(s.accounts, 3);
 	assert_int_equal(st.hist[BENCH_STEP_ACCOUNT].count, 3);
-	free(dir);
 }
 
 /* JSON text J (single quotes for double) as an object. */
