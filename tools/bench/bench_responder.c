@@ -29,6 +29,11 @@
 #define BENCH_RESP_MAX_REQUEST 4096
 #define BENCH_RESP_EVENTS 64
 #define BENCH_RESP_PREFIX "/.well-known/acme-challenge/"
+/* What a validator gets per connection (ms): one that stalls is dropped,
+ * so a stuck or hostile client cannot hold sockets until the run ends. */
+#define BENCH_RESP_CONN_TIMEOUT_MS 10000
+/* The thread wakes at least this often (ms) to drop them. */
+#define BENCH_RESP_TICK_MS 1000
 
 struct bench_resp_entry {
 	struct bench_resp_entry *next;
@@ -40,6 +45,7 @@ struct bench_resp_entry {
 struct bench_resp_conn {
 	struct bench_resp_conn *prev, *next;
 	int fd;
+	int64_t accepted_us; /* bench_now_us() at accept */
 	char in[BENCH_RESP_MAX_REQUEST];
 	size_t inlen;
 	char *out; /* owned; the response, once the request is complete */
@@ -315,6 +321,7 @@ bench_resp_accept(struct bench_responder *r)
 	    0) {
 		c = cb_calloc(1, sizeof(*c));
 		c->fd = fd;
+		c->accepted_us = bench_now_us();
 		c->next = r->conns;
 		if (r->conns != NULL)
 			r->conns->prev = c;
@@ -329,6 +336,21 @@ bench_resp_accept(struct bench_responder *r)
 	}
 }
 
+/* Drops the connections older than BENCH_RESP_CONN_TIMEOUT_MS. */
+static void
+bench_resp_expire(struct bench_responder *r)
+{
+	int64_t limit =
+	    bench_now_us() - (int64_t)BENCH_RESP_CONN_TIMEOUT_MS * 1000;
+	struct bench_resp_conn *c, *next;
+
+	for (c = r->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->accepted_us < limit)
+			bench_resp_close(r, c);
+	}
+}
+
 static void *
 bench_resp_thread(void *arg)
 {
@@ -337,7 +359,8 @@ bench_resp_thread(void *arg)
 	int n;
 
 	for (;;) {
-		n = epoll_wait(r->epfd, evs, BENCH_RESP_EVENTS, -1);
+		n = epoll_wait(
+		    r->epfd, evs, BENCH_RESP_EVENTS, BENCH_RESP_TICK_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -358,6 +381,7 @@ bench_resp_thread(void *arg)
 			    bench_resp_serve(r, c))
 				bench_resp_close(r, c);
 		}
+		bench_resp_expire(r); /* after the batch: no freed C in it */
 	}
 	return NULL;
 }

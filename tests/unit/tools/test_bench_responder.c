@@ -286,6 +286,51 @@ test_alpn_handshakes(void **state)
 	bench_responder_stop(r);
 }
 
+/* A client that connects and sends nothing is dropped after the
+ * responder's 10 s, for both kinds, and the responder goes on serving. */
+static void
+test_stalled_connection_dropped(void **state)
+{
+	static const enum bench_resp_kind kinds[] = {
+	    BENCH_RESP_HTTP01, BENCH_RESP_TLSALPN01};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct timeval tv = {.tv_sec = 20};
+	struct bench_responder *r[2];
+	int fd[2];
+	int64_t t = bench_now_us(), waited;
+	char c;
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		r[k] = bench_responder_start("127.0.0.1", 0, kinds[k]);
+		assert_non_null(r[k]);
+		sin.sin_port = htons((uint16_t)bench_responder_port(r[k]));
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		fd[k] = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd[k], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		assert_int_equal(connect(fd[k], (struct sockaddr *)&sin,
+		                     sizeof(sin)),
+		    0);
+		/* One byte gets past TCP_DEFER_ACCEPT; then nothing. */
+		assert_int_equal(send(fd[k], "G", 1, 0), 1);
+	}
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(recv(fd[k], &c, 1, 0), 0); /* closed */
+		close(fd[k]);
+	}
+	waited = bench_now_us() - t;
+	assert_true(waited >= 9000000 && waited < 15000000);
+	assert_int_equal(bench_responder_add(r[0], "t", "t.k"), 0);
+	{
+		char *resp = get(bench_responder_port(r[0]), "t");
+
+		assert_non_null(strstr(resp, "\r\n\r\nt.k"));
+		free(resp);
+	}
+	bench_responder_stop(r[0]);
+	bench_responder_stop(r[1]);
+}
+
 static void
 test_bad_address(void **state)
 {
@@ -303,6 +348,7 @@ main(void)
 	    cmocka_unit_test(test_token_limits_and_stop),
 	    cmocka_unit_test(test_alpn_cert),
 	    cmocka_unit_test(test_alpn_handshakes),
+	    cmocka_unit_test(test_stalled_connection_dropped),
 	    cmocka_unit_test(test_bad_address),
 	};
 
